@@ -1,0 +1,93 @@
+"""Argument checks whose errors say what was expected and what was received.
+
+Every error follows Keras' wording: ``Expected <what>. Received: <param>=<value>``,
+followed by the fix where there is one.
+"""
+from __future__ import annotations
+
+import numbers
+from typing import Any, NoReturn
+
+__all__ = ["Described", "fail", "check_positive_int", "check_fraction", "check_choice"]
+
+
+class Described(str):
+    """A description of the received value, shown as is rather than as its repr.
+
+    Examples
+    --------
+    >>> fail("y", "40 entries", Described("39 entries"))
+    Traceback (most recent call last):
+    ...
+    ValueError: Invalid `y`. Expected 40 entries. Received: y=39 entries
+    """
+
+    def __repr__(self) -> str:
+        return str(self)
+
+
+def _short_repr(value: Any, limit: int = 80) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def fail(
+    param: str,
+    expected: str,
+    received: Any,
+    fix: str | None = None,
+    *,
+    error: type[Exception] = ValueError,
+) -> NoReturn:
+    """Raise ``error`` with the project's standard message.
+
+    Examples
+    --------
+    >>> fail("epochs", "a positive integer", 0)
+    Traceback (most recent call last):
+    ...
+    ValueError: Invalid `epochs`. Expected a positive integer. Received: epochs=0
+    """
+    message = f"Invalid `{param}`. Expected {expected}. Received: {param}={_short_repr(received)}"
+    if fix:
+        message += f". {fix}"
+    raise error(message)
+
+
+def check_positive_int(param: str, value: Any) -> int:
+    """Return ``value`` as an ``int`` if it is a positive integer, else raise.
+
+    Examples
+    --------
+    >>> check_positive_int("batch_size", 16)
+    16
+    """
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
+        fail(param, "a positive integer", value)
+    return int(value)
+
+
+def check_fraction(param: str, value: Any, *, low: float = 0.0, high: float = 1.0) -> float:
+    """Return ``value`` if ``low <= value < high``, else raise.
+
+    Examples
+    --------
+    >>> check_fraction("factor", 0.9)
+    0.9
+    """
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not low <= value < high:
+        fail(param, f"a number in [{low:g}, {high:g})", value)
+    return float(value)
+
+
+def check_choice(param: str, value: Any, choices: tuple) -> Any:
+    """Return ``value`` if it is one of ``choices``, else raise.
+
+    Examples
+    --------
+    >>> check_choice("band", "std", ("std", "sem"))
+    'std'
+    """
+    if value not in choices:
+        fail(param, "one of " + ", ".join(repr(c) for c in choices), value)
+    return value

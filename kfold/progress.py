@@ -1,0 +1,65 @@
+"""The outer progress display: one tqdm bar over the folds, one line per finished fold.
+
+Keras' own per-epoch bar stays off while this bar shows (``verbose=1``).
+"""
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+__all__ = ["FoldProgress", "format_scores"]
+
+
+def format_scores(scores: dict[str, float]) -> str:
+    """Keras-style ``key: value`` pairs.
+
+    Examples
+    --------
+    >>> format_scores({"loss": 9.53125, "mae": 2.1})
+    'loss: 9.5312 - mae: 2.1000'
+    """
+    return " - ".join(f"{key}: {value:.4f}" for key, value in scores.items())
+
+
+class FoldProgress:
+    """A context manager that shows fold i/k, the elapsed time and each fold's score.
+
+    Parameters
+    ----------
+    total : int
+        Number of folds.
+    verbose : int
+        0 shows nothing; 1 or more shows the bar and one line per fold.
+    label : str
+        What is counted (``"fold"``).
+
+    Examples
+    --------
+    >>> with FoldProgress(2, verbose=0) as progress:
+    ...     progress.done(0, {"mae": 2.5}, 1.2)
+    """
+
+    def __init__(self, total: int, verbose: int, label: str = "fold", file: Any = None) -> None:
+        self.total, self.verbose, self.label = total, verbose, label
+        self.file = file if file is not None else sys.stderr
+        self._bar = None
+
+    def __enter__(self) -> "FoldProgress":
+        if self.verbose:
+            from tqdm import tqdm
+
+            self._bar = tqdm(total=self.total, desc=f"{self.label}s", unit=self.label,
+                             file=self.file, dynamic_ncols=True)
+        return self
+
+    def done(self, index: int, scores: dict[str, float], seconds: float) -> None:
+        """Report that fold ``index`` (0-based) finished with ``scores``."""
+        if self._bar is None:
+            return
+        self._bar.write(f"{self.label.capitalize()} {index + 1}/{self.total} - {seconds:.1f}s - "
+                        f"{format_scores(scores)}", file=self.file)
+        self._bar.update(1)
+
+    def __exit__(self, *exc: Any) -> None:
+        if self._bar is not None:
+            self._bar.close()

@@ -1,0 +1,200 @@
+"""``cross_validate``: the book's k-fold loop, as plan → run each fold → collect.
+
+Listing 3.27 of *Deep Learning with Python*, with what it leaves out: folds
+that match scikit-learn's, preprocessing fitted inside each fold, a fresh model
+and fresh callbacks per fold, per-epoch shuffling from a seed, and every
+per-epoch metric of every fold kept.
+"""
+from __future__ import annotations
+
+import numbers
+from typing import Any, Callable, Sequence
+
+import numpy as np
+
+from ._checks import Described, check_choice, fail
+from ._data import as_arrays, check_same_length, n_samples
+from .fold import FitConfig, FoldData, FoldOutcome, FoldTask, fold_seeds, run_fold
+from .history import CVHistory
+from .preprocessing import check_preprocess
+from .progress import FoldProgress
+from .result import CVResult
+from .training import check_build_fn
+
+__all__ = ["cross_validate", "plan_folds", "resolve_seed", "collect"]
+
+
+def resolve_seed(seed: int | None) -> int:
+    """``seed`` itself, or a fresh random seed (recorded in the result) when ``None``.
+
+    Examples
+    --------
+    >>> resolve_seed(42)
+    42
+    """
+    if seed is None:
+        return int(np.random.SeedSequence().generate_state(1)[0])
+    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or not 0 <= seed < 2**32:
+        fail("seed", "None or an integer in [0, 2**32)", seed)
+    return int(seed)
+
+
+def plan_folds(cv: Any, n: int, y: Any = None, groups: Any = None, *, seed: int) -> list[FoldTask]:
+    """Split ``n`` samples with ``cv`` and give each fold its task and seed.
+
+    Examples
+    --------
+    >>> [len(t.val) for t in plan_folds(3, 10, seed=0)]
+    [4, 3, 3]
+    """
+    from .cv import check_cv
+
+    splitter = check_cv(cv, y if isinstance(y, np.ndarray) else None)
+    placeholder = np.zeros((n, 0))  # splitters only need the number of rows of x
+    folds = list(splitter.split(placeholder, y if isinstance(y, np.ndarray) else None, groups))
+    if not folds:
+        fail("cv", "a splitter that yields at least one (train, val) pair", cv)
+    for i, (train, val) in enumerate(folds):
+        for name, part in (("train", train), ("val", val)):
+            part = np.asarray(part)
+            if part.ndim != 1 or len(part) == 0 or part.dtype.kind not in "iu" or part.min() < 0 or part.max() >= n:
+                fail("cv", f"non-empty integer indices in [0, {n}) for every fold",
+                     Described(f"fold {i + 1} with {name} indices {part[:10]!r}"))
+    seeds = fold_seeds(seed, len(folds))
+    return [FoldTask(i, np.asarray(t, dtype=np.intp), np.asarray(v, dtype=np.intp), s)
+            for i, ((t, v), s) in enumerate(zip(folds, seeds))]
+
+
+def collect(outcomes: Sequence[FoldOutcome], tasks: Sequence[FoldTask], params: dict) -> CVResult:
+    """Assemble the fold outcomes (in fold order) into a :class:`CVResult`.
+
+    Examples
+    --------
+    >>> task = FoldTask(0, np.array([1]), np.array([0]), seed=0)
+    >>> outcome = FoldOutcome(0, {"loss": [1.0]}, {"loss": 1.0}, 0.5, 0.1)
+    >>> collect([outcome], [task], {}).scores
+    {'loss': array([1.])}
+    """
+    outcomes = sorted(outcomes, key=lambda o: o.fold)
+    keep = any(o.model is not None for o in outcomes)
+    return CVResult(
+        history=CVHistory([o.history for o in outcomes]),
+        folds=[(t.train, t.val) for t in tasks],
+        scores={k: np.array([o.scores[k] for o in outcomes]) for k in outcomes[0].scores},
+        fit_times=np.array([o.fit_time for o in outcomes]),
+        score_times=np.array([o.score_time for o in outcomes]),
+        params=params,
+        models=[o.model for o in outcomes] if keep else None,
+        preprocessors=[o.preprocess for o in outcomes] if keep else None,
+    )
+
+
+def _check_callbacks(callbacks: Any) -> tuple:
+    from ._backend import import_keras
+
+    callbacks = tuple(callbacks or ())
+    keras = import_keras()
+    for callback in callbacks:
+        if not isinstance(callback, keras.callbacks.Callback):
+            fail("callbacks", "a list of keras.callbacks.Callback instances", callbacks, error=TypeError)
+    return callbacks
+
+
+def _params(build_fn: Callable, cv: Any, tasks: list[FoldTask], config: FitConfig, seed: int,
+            n: int, preprocess: Any) -> dict:
+    from . import __version__
+    from ._backend import import_keras
+
+    keras = import_keras()
+    return {
+        "build_fn": getattr(build_fn, "__qualname__", repr(build_fn)),
+        "cv": repr(cv), "n_splits": len(tasks), "n_samples": n,
+        "epochs": config.epochs, "batch_size": config.batch_size, "seed": seed,
+        "fold_seeds": [t.seed for t in tasks],
+        "preprocess": None if preprocess is None else repr(preprocess),
+        "callbacks": [type(c).__name__ for c in config.callbacks],
+        "fit_kwargs": {k: repr(v) for k, v in config.fit_kwargs.items()},
+        "versions": {"kfold": __version__, "keras": keras.__version__, "numpy": np.__version__},
+    }
+
+
+def cross_validate(
+    build_fn: Callable[[], Any], x: Any, y: Any, *, cv: Any = 5, epochs: int,
+    batch_size: int = 32, preprocess: Any = None, callbacks: Sequence[Any] | None = None,
+    fit_kwargs: dict | None = None, sample_weight: Any = None, groups: Any = None,
+    seed: int | None = None, verbose: int = 1, return_models: bool = False,
+) -> CVResult:
+    """Train a fresh model per fold and record every per-epoch metric of every fold.
+
+    Parameters
+    ----------
+    build_fn : callable
+        Called with no arguments once per fold (after ``keras.backend.clear_session()``
+        and seeding); returns a new compiled Keras model.
+    x, y : array, or dict/list of arrays
+        Features and targets (dicts/lists for multi-input/-output models).
+    cv : int, splitter or iterable of (train, val), default 5
+        An int means ``KFold(cv)`` (contiguous folds, as in the book); any object
+        with ``split`` (scikit-learn's too) or explicit index pairs also work.
+    epochs, batch_size : int
+        As in ``model.fit``.
+    preprocess : object with fit/transform, optional
+        Fitted on each fold's training part only (e.g. ``kfold.Standardize()``);
+        a dict/list of them for a dict/list ``x``.
+    callbacks : list of keras.callbacks.Callback, optional
+        Deep-copied for each fold, so no state carries over between folds.
+    fit_kwargs : dict, optional
+        Other ``fit`` arguments (``class_weight``, ``validation_freq``;
+        ``shuffle=False`` keeps the data's order every epoch).
+    sample_weight, groups : array, optional
+        Per-sample weights (sliced per fold, also weighting validation) and the
+        groups used by group splitters.
+    seed : int, optional
+        Per-fold seeds (weights, shuffling, dropout) derive from it; the same
+        seed gives the same histories on CPU. ``None`` draws one, recorded in
+        ``result.params["seed"]``.
+    verbose : {0, 1, 2}
+        0 silent; 1 a progress bar with one line per fold; 2 also Keras' line per epoch.
+    return_models : bool
+        Keep each fold's trained model and fitted preprocessing in the result.
+
+    Returns
+    -------
+    CVResult
+
+    Examples
+    --------
+    >>> import numpy as np, keras, kfold
+    >>> def build_model():
+    ...     model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(8, activation="relu"),
+    ...                               keras.layers.Dense(1)])
+    ...     model.compile(optimizer="rmsprop", loss="mse", metrics=["mae"])
+    ...     return model
+    >>> x, y = np.random.rand(40, 3), np.random.rand(40)
+    >>> result = kfold.cross_validate(build_model, x, y, cv=4, epochs=3, seed=0, verbose=0,
+    ...                               preprocess=kfold.Standardize())
+    >>> result.history["val_mae"].shape, sorted(result.scores)
+    ((4, 3), ['loss', 'mae'])
+    """
+    check_build_fn(build_fn)
+    x, y = as_arrays(x, "x"), as_arrays(y, "y")
+    sample_weight, groups = as_arrays(sample_weight, "sample_weight"), as_arrays(groups, "groups")
+    n = n_samples(x)
+    if n == 0:
+        fail("x", "at least one sample", Described("an empty array"))
+    check_same_length(n, y=y, sample_weight=sample_weight, groups=groups)
+    check_choice("verbose", verbose, (0, 1, 2))
+    check_preprocess(preprocess, x)
+    config = FitConfig(epochs=epochs, batch_size=batch_size, preprocess=preprocess,
+                       callbacks=_check_callbacks(callbacks), fit_kwargs=fit_kwargs or {},
+                       keras_verbose=2 if verbose == 2 else 0, return_model=bool(return_models))
+    seed = resolve_seed(seed)
+    tasks = plan_folds(cv, n, y, groups, seed=seed)
+    data = FoldData(x, y, sample_weight)
+    outcomes = []
+    with FoldProgress(len(tasks), verbose) as progress:
+        for task in tasks:
+            outcome = run_fold(build_fn, data, task, config)
+            outcomes.append(outcome)
+            progress.done(task.fold, outcome.scores, outcome.fit_time + outcome.score_time)
+    return collect(outcomes, tasks, _params(build_fn, cv, tasks, config, seed, n, preprocess))
