@@ -27,8 +27,11 @@ class Described(str):
 
 
 def _short_repr(value: Any, limit: int = 80) -> str:
+    """The value's repr, shortened if long; our own descriptions are shown whole."""
     text = repr(value)
-    return text if len(text) <= limit else text[: limit - 3] + "..."
+    if isinstance(value, Described) or len(text) <= limit:
+        return text
+    return text[: limit - 3] + "..."
 
 
 def fail(

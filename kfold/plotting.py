@@ -160,7 +160,10 @@ def plot_history(
                    label=f"selected: epoch {selection.epoch}", gid="selected")
         ax.plot([selection.epoch], [selection.value], "o", color="C3", label="_selected point",
                 gid="selected point")
+    from matplotlib.ticker import MaxNLocator
+
     ax.set(xlabel="Epoch", ylabel=name, title=_title(key, curves.shape[0], skip, smooth))
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # epochs are whole numbers
     ax.legend()
     return ax
 

@@ -98,18 +98,18 @@ class CVResult:
         --------
         >>> CVResult(CVHistory([{"val_loss": [1.0]}]), [(np.array([1]), np.array([0]))],
         ...          {"loss": np.array([1.0])}, np.array([2.0]), np.array([0.1]), {}).summary()
-        fold  train  val  loss     fit (s)
-        1     1      1    1.0000   2.0
-        mean ± std        1.0000 ± nan
+        fold  train  val  loss      fit (s)
+        1     1      1    1.0000    2.0
+        mean ± std over 1 folds: loss 1.0000 ± nan
         selected epoch: epoch 1 (val_loss: mean 1; 1 fold)
         """
         keys = list(self.scores)
-        lines = ["fold  train  val  " + "".join(f"{k:<9}" for k in keys) + "fit (s)"]
+        lines = ["fold  train  val  " + "".join(f"{k:<10}" for k in keys) + "fit (s)"]
         for i, (train, val) in enumerate(self.folds):
-            cells = "".join(f"{self.scores[k][i]:<9.4f}" for k in keys)
+            cells = "".join(f"{self.scores[k][i]:<10.4f}" for k in keys)
             lines.append(f"{i + 1:<6}{len(train):<7}{len(val):<5}{cells}{self.fit_times[i]:.1f}")
-        means = "  ".join(f"{np.mean(v):.4f} ± {_std(v):.4f}" for v in self.scores.values())
-        lines.append(f"{'mean ± std':<18}{means}")
+        spread = ", ".join(f"{k} {np.mean(v):.4f} ± {_std(v):.4f}" for k, v in self.scores.items())
+        lines.append(f"mean ± std over {self.n_folds} folds: {spread}")
         selection = self.best_epoch(key, skip=skip, smooth=smooth, rule=rule, mode=mode)
         lines.append(f"selected epoch: {selection}")
         print_fn("\n".join(lines))
