@@ -162,7 +162,8 @@ def plot_history(
                 gid="selected point")
     from matplotlib.ticker import MaxNLocator
 
-    ax.set(xlabel="Epoch", ylabel=name, title=_title(key, curves.shape[0], skip, smooth))
+    ylabel = train[0] if train is not None else name  # "mae" when both curves are drawn
+    ax.set(xlabel="Epoch", ylabel=ylabel, title=_title(key, curves.shape[0], skip, smooth))
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # epochs are whole numbers
     ax.legend()
     return ax

@@ -132,6 +132,7 @@ def test_plot_history_training_curve(result):
     np.testing.assert_array_equal(train.get_ydata(), mean_curve(result, "mae"))
     assert legend_texts(ax) == ["mean val_mae", "± 1 std", "training mae"]
     assert train.get_color() != lines_by_gid(ax)["mean"].get_color()
+    assert ax.get_ylabel() == "mae"  # both curves drawn: the metric's own name
 
 
 def test_plot_history_training_missing_or_not_validation_key():
