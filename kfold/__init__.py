@@ -42,6 +42,7 @@ _EXPORTS = {
     # results
     "CVResult": "result",
     "CVHistory": "history",
+    "load": "rundir",
     # reporting and plots
     "smooth_curve": "reporting",
     "mean_curve": "reporting",
@@ -51,6 +52,16 @@ _EXPORTS = {
     "EpochSelection": "reporting",
     "plot_history": "plotting",
     "plot_folds": "plotting",
+    # model selection
+    "grid_search": "search",
+    "random_search": "search",
+    "SearchResult": "search_result",
+    "compare": "comparison",
+    "Comparison": "comparison",
+    "nested_cross_validate": "nested",
+    "NestedResult": "nested",
+    "plot_search": "search_plots",
+    "plot_search_heatmap": "search_plots",
 }
 
 __all__ = sorted(_EXPORTS) + ["datasets", "__version__"]

@@ -8,7 +8,7 @@ from __future__ import annotations
 import numbers
 from typing import Any, NoReturn
 
-__all__ = ["Described", "fail", "check_positive_int", "check_fraction", "check_choice"]
+__all__ = ["Described", "message", "fail", "check_positive_int", "check_fraction", "check_choice"]
 
 
 class Described(str):
@@ -34,6 +34,18 @@ def _short_repr(value: Any, limit: int = 80) -> str:
     return text[: limit - 3] + "..."
 
 
+def message(param: str, expected: str, received: Any, fix: str | None = None) -> str:
+    """The standard error text: what was expected, what was received, and the fix.
+
+    Examples
+    --------
+    >>> message("epochs", "a positive integer", 0, "Train for at least one epoch")
+    'Invalid `epochs`. Expected a positive integer. Received: epochs=0. Train for at least one epoch'
+    """
+    text = f"Invalid `{param}`. Expected {expected}. Received: {param}={_short_repr(received)}"
+    return f"{text}. {fix}" if fix else text
+
+
 def fail(
     param: str,
     expected: str,
@@ -42,7 +54,7 @@ def fail(
     *,
     error: type[Exception] = ValueError,
 ) -> NoReturn:
-    """Raise ``error`` with the project's standard message.
+    """Raise ``error`` with the project's standard :func:`message`.
 
     Examples
     --------
@@ -51,10 +63,7 @@ def fail(
     ...
     ValueError: Invalid `epochs`. Expected a positive integer. Received: epochs=0
     """
-    message = f"Invalid `{param}`. Expected {expected}. Received: {param}={_short_repr(received)}"
-    if fix:
-        message += f". {fix}"
-    raise error(message)
+    raise error(message(param, expected, received, fix))
 
 
 def check_positive_int(param: str, value: Any) -> int:

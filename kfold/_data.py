@@ -10,9 +10,11 @@ from typing import Any, Callable
 
 import numpy as np
 
-from ._checks import Described, fail
+import warnings
 
-__all__ = ["leaves", "as_arrays", "n_samples", "take", "map_arrays", "check_same_length"]
+from ._checks import Described, check_choice, fail
+
+__all__ = ["leaves", "check_finite", "as_arrays", "n_samples", "take", "map_arrays", "check_same_length"]
 
 
 def _is_multi(data: Any) -> bool:
@@ -135,3 +137,28 @@ def check_same_length(n: int, **named: Any) -> None:
             fail(name, f"one entry per sample of x ({n} samples)",
                  Described(f"{n_samples(value, name)} entries"),
                  "x, y, sample_weight and groups must all have the same length")
+
+
+def check_finite(nan_policy: str, **named: Any) -> None:
+    """Raise (``nan_policy="raise"``) or warn (``"warn"``) if a float input holds NaN or inf.
+
+    Examples
+    --------
+    >>> check_finite("raise", x=np.array([1.0, np.nan]))
+    Traceback (most recent call last):
+    ...
+    ValueError: Invalid `x`. Expected finite values (no NaN or infinity). Received: x=an array with 1 NaN or infinite values out of 2. Remove or impute them, or pass nan_policy='warn' to train anyway
+    """
+    check_choice("nan_policy", nan_policy, ("raise", "warn"))
+    for name, value in named.items():
+        for array in [] if value is None else leaves(value):
+            if array.dtype.kind not in "fc" or np.isfinite(array).all():
+                continue
+            bad = int(array.size - np.isfinite(array).sum())
+            received = Described(f"an array with {bad} NaN or infinite values out of {array.size}")
+            if nan_policy == "raise":
+                fail(name, "finite values (no NaN or infinity)", received,
+                     "Remove or impute them, or pass nan_policy='warn' to train anyway")
+            warnings.warn(f"`{name}` holds {bad} NaN or infinite values out of {array.size}; "
+                          "training goes on (nan_policy='warn').",
+                          RuntimeWarning, stacklevel=3)

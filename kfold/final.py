@@ -6,6 +6,7 @@ from typing import Any, Callable, NamedTuple
 from ._checks import check_choice, fail
 from ._data import as_arrays, check_same_length, n_samples
 from .fold import FitConfig
+from ._random import user_random_state
 from .preprocessing import apply_preprocess, check_preprocess, fit_preprocess
 from .trainer import _check_callbacks, resolve_seed
 from .training import build_model, check_build_fn, train_model, validation_batch_size
@@ -98,8 +99,9 @@ def fit_final(
                        fit_kwargs=fit_kwargs or {})
     seed = resolve_seed(seed)
     fitted, x_train = fit_preprocess(preprocess, x)
-    model = build_model(build_fn, seed)
-    train_model(model, x_train, y, sample_weight, epochs=config.epochs,
-                          batch_size=config.batch_size, seed=seed, callbacks=list(config.callbacks),
-                          fit_kwargs=config.fit_kwargs, verbose=verbose)
+    with user_random_state():
+        model = build_model(build_fn, seed)
+        train_model(model, x_train, y, sample_weight, epochs=config.epochs,
+                    batch_size=config.batch_size, seed=seed, callbacks=list(config.callbacks),
+                    fit_kwargs=config.fit_kwargs, verbose=verbose)
     return FinalModel(model, fitted)

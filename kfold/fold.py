@@ -20,7 +20,8 @@ from ._data import take
 from .preprocessing import fit_preprocess, apply_preprocess
 from .training import RESERVED_FIT_KWARGS, build_model, train_model, validation_batch_size
 
-__all__ = ["FoldTask", "FitConfig", "FoldData", "FoldOutcome", "fold_seeds", "run_fold"]
+__all__ = ["FoldTask", "FitConfig", "FoldData", "FoldOutcome", "FoldError", "fold_seeds",
+           "run_fold", "non_finite_loss"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -106,6 +107,37 @@ class FoldOutcome:
     score_time: float
     model: Any = None
     preprocess: Any = None
+    error: str | None = None  #: why the fold failed (a traceback or a message), else None
+
+
+class FoldError(RuntimeError):
+    """A fold failed: its training raised, or its loss became NaN or infinite.
+
+    Examples
+    --------
+    >>> str(FoldError(2, "the loss became nan at epoch 4"))
+    'Fold 3 failed: the loss became nan at epoch 4'
+    """
+
+    def __init__(self, fold: int, reason: str) -> None:
+        super().__init__(f"Fold {fold + 1} failed: {reason}")
+        self.fold, self.reason = fold, reason
+
+
+def non_finite_loss(history: dict[str, list[float]]) -> str | None:
+    """Say where the training loss first became NaN or infinite, or return None.
+
+    Examples
+    --------
+    >>> non_finite_loss({"loss": [2.0, float("nan")]})
+    'the loss became nan at epoch 2'
+    >>> non_finite_loss({"loss": [2.0, 1.0]}) is None
+    True
+    """
+    for epoch, value in enumerate(history.get("loss", []), start=1):
+        if not np.isfinite(value):
+            return f"the loss became {value} at epoch {epoch}"
+    return None
 
 
 def fold_seeds(seed: int, n_folds: int) -> list[int]:

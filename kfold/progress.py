@@ -36,6 +36,7 @@ class FoldProgress:
     Examples
     --------
     >>> with FoldProgress(2, verbose=0) as progress:
+    ...     progress.note("Training the folds one after another")
     ...     progress.done(0, {"mae": 2.5}, 1.2)
     """
 
@@ -51,6 +52,11 @@ class FoldProgress:
             self._bar = tqdm(total=self.total, desc=f"{self.label}s", unit=self.label,
                              file=self.file, dynamic_ncols=True)
         return self
+
+    def note(self, message: str) -> None:
+        """Print one line above the bar (nothing when silent)."""
+        if self._bar is not None:
+            self._bar.write(message, file=self.file)
 
     def done(self, index: int, scores: dict[str, float], seconds: float) -> None:
         """Report that fold ``index`` (0-based) finished with ``scores``."""

@@ -35,6 +35,10 @@ class CVResult:
     models, preprocessors : list or None
         Each fold's trained model and fitted preprocessing, with
         ``return_models=True``; never saved to JSON.
+    errors : dict of int to str
+        Folds that failed (``on_error="skip"``): fold index to the reason. Their
+        scores are NaN and their curves empty, so every mean, std and selected
+        epoch is based on the other folds (``n_folds`` in each figure says how many).
 
     Examples
     --------
@@ -57,6 +61,7 @@ class CVResult:
     params: dict
     models: list | None = None
     preprocessors: list | None = None
+    errors: dict = dataclasses.field(default_factory=dict)
 
     @property
     def n_folds(self) -> int:
@@ -108,8 +113,10 @@ class CVResult:
         for i, (train, val) in enumerate(self.folds):
             cells = "".join(f"{self.scores[k][i]:<10.4f}" for k in keys)
             lines.append(f"{i + 1:<6}{len(train):<7}{len(val):<5}{cells}{self.fit_times[i]:.1f}")
-        spread = ", ".join(f"{k} {np.mean(v):.4f} ± {_std(v):.4f}" for k, v in self.scores.items())
-        lines.append(f"mean ± std over {self.n_folds} folds: {spread}")
+        spread = ", ".join(f"{k} {np.nanmean(v):.4f} ± {_std(v):.4f}" for k, v in self.scores.items())
+        ok = self.n_folds - len(self.errors)
+        lines.append(f"mean ± std over {ok} folds: {spread}")
+        lines += [f"fold {i + 1} failed: {error.strip().splitlines()[-1]}" for i, error in sorted(self.errors.items())]
         selection = self.best_epoch(key, skip=skip, smooth=smooth, rule=rule, mode=mode)
         lines.append(f"selected epoch: {selection}")
         print_fn("\n".join(lines))
@@ -131,6 +138,7 @@ class CVResult:
             "fit_times": [float(t) for t in self.fit_times],
             "score_times": [float(t) for t in self.score_times],
             "params": self.params,
+            "errors": {str(fold): error for fold, error in self.errors.items()},
         }
 
     @classmethod
@@ -144,6 +152,7 @@ class CVResult:
             fit_times=np.asarray(data["fit_times"], dtype=float),
             score_times=np.asarray(data["score_times"], dtype=float),
             params=data["params"],
+            errors={int(fold): error for fold, error in data.get("errors", {}).items()},
         )
 
     def save(self, path: str | os.PathLike) -> None:
@@ -166,6 +175,7 @@ class CVResult:
 
 def _std(values: np.ndarray) -> float:
     values = np.asarray(values, dtype=float)
+    values = values[np.isfinite(values)]
     return float(np.std(values, ddof=1)) if len(values) > 1 else float("nan")
 
 

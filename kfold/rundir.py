@@ -26,7 +26,8 @@ from ._checks import Described, fail
 from ._data import leaves
 from .fold import FoldOutcome
 
-__all__ = ["RunDir", "data_hash", "outcome_to_dict", "outcome_from_dict", "write_json"]
+__all__ = ["RunDir", "finished_folds", "data_hash", "outcome_to_dict", "outcome_from_dict", "write_json",
+           "cv_manifest", "load"]
 
 MANIFEST = "manifest.json"
 
@@ -88,9 +89,8 @@ def outcome_to_dict(outcome: FoldOutcome) -> dict:
         "fit_time": outcome.fit_time,
         "score_time": outcome.score_time,
     }
-    error = getattr(outcome, "error", None)
-    if error is not None:
-        data["error"] = error
+    if outcome.error is not None:
+        data["error"] = outcome.error
     return data
 
 
@@ -104,16 +104,14 @@ def outcome_from_dict(data: dict) -> FoldOutcome:
     {'loss': [nan]}
     """
     nan = float("nan")
-    outcome = FoldOutcome(
+    return FoldOutcome(
         fold=int(data["fold"]),
         history={k: [nan if v is None else v for v in values] for k, values in data["history"].items()},
         scores={k: nan if v is None else v for k, v in data["scores"].items()},
         fit_time=float(data["fit_time"]),
         score_time=float(data["score_time"]),
+        error=data.get("error"),
     )
-    if "error" in data and hasattr(outcome, "error"):
-        outcome.error = data["error"]
-    return outcome
 
 
 def _differences(old: dict, new: dict, prefix: str = "") -> list[str]:
@@ -173,7 +171,11 @@ class RunDir:
             fail("run_dir", "a folder of the same run (or a new folder)",
                  Described(f"{self.path} with an unreadable {MANIFEST}"),
                  "Pass overwrite=True to start fresh")
-        differences = _differences(old, self.manifest)
+        if old.get("versions") != self.manifest.get("versions"):
+            warnings.warn(f"{self.path} was written with other package versions "
+                          f"({old.get('versions')}); its finished folds are reused.", RuntimeWarning,
+                          stacklevel=3)
+        differences = _differences({**old, "versions": None}, {**self.manifest, "versions": None})
         if differences:
             fail("run_dir", "a folder of the same run (or a new folder)",
                  Described("a run with other settings: " + "; ".join(differences[:5])),
@@ -198,14 +200,69 @@ class RunDir:
 
     def finished(self) -> dict[int, FoldOutcome]:
         """The folds already on disk; a damaged file is reported, removed and left to redo."""
-        done = {}
-        for file in sorted((self.path / "folds").glob("fold_*.json")):
-            try:
-                outcome = outcome_from_dict(json.loads(file.read_text(encoding="utf-8")))
-            except (OSError, ValueError, KeyError, TypeError) as error:
-                warnings.warn(f"{file} is damaged ({type(error).__name__}: {error}); "
-                              "that fold will be computed again.", RuntimeWarning, stacklevel=2)
-                file.unlink()
-                continue
-            done[outcome.fold] = outcome
-        return done
+        return finished_folds(self.path)
+
+
+def finished_folds(path: str | os.PathLike) -> dict[int, FoldOutcome]:
+    """Read every fold file of run directory ``path``; warn about and remove damaged ones."""
+    done = {}
+    for file in sorted((Path(path) / "folds").glob("fold_*.json")):
+        try:
+            outcome = outcome_from_dict(json.loads(file.read_text(encoding="utf-8")))
+        except (OSError, ValueError, KeyError, TypeError) as error:
+            warnings.warn(f"{file} is damaged ({type(error).__name__}: {error}); "
+                          "that fold will be computed again.", RuntimeWarning, stacklevel=3)
+            file.unlink()
+            continue
+        done[outcome.fold] = outcome
+    return done
+
+
+def cv_manifest(params: dict, folds: list, data_digest: str) -> dict:
+    """What identifies a cross-validation run: its settings, folds and data.
+
+    Examples
+    --------
+    >>> m = cv_manifest({"epochs": 2, "versions": {}}, [(np.array([1]), np.array([0]))], "abc")
+    >>> m["kind"], m["settings"], m["folds"]
+    ('cross_validate', {'epochs': 2}, [[[1], [0]]])
+    """
+    from .cv import folds_hash
+
+    settings = {k: v for k, v in params.items() if k != "versions"}
+    return {
+        "kind": "cross_validate", "settings": settings, "data_hash": data_digest,
+        "folds_hash": folds_hash(folds), "folds": [[t.tolist(), v.tolist()] for t, v in folds],
+        "versions": params.get("versions"),
+    }
+
+
+def load(path: str | os.PathLike) -> Any:
+    """The result of the run saved in the run directory ``path`` (finished folds only).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> params = {"epochs": 1, "fold_seeds": [5], "versions": {}}
+    >>> folds = [(np.array([1]), np.array([0]))]
+    >>> run = RunDir(Path(tempfile.mkdtemp()), cv_manifest(params, folds, "abc"))
+    >>> run.save(FoldOutcome(0, {"loss": [1.0]}, {"loss": 1.0}, 2.0, 0.5))
+    >>> load(run.path).history[0]
+    {'loss': [1.0]}
+    """
+    from .fold import FoldTask
+    from .trainer import collect
+
+    path = Path(path)
+    try:
+        manifest = json.loads((path / MANIFEST).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        fail("path", f"a run directory with a readable {MANIFEST}", str(path))
+    settings = manifest["settings"]
+    seeds = settings.get("fold_seeds", [0] * len(manifest["folds"]))
+    tasks = [FoldTask(i, np.asarray(t, dtype=np.intp), np.asarray(v, dtype=np.intp), seed)
+             for i, ((t, v), seed) in enumerate(zip(manifest["folds"], seeds))]
+    outcomes = finished_folds(path)
+    if not outcomes:
+        fail("path", "a run directory with at least one finished fold", str(path))
+    return collect(list(outcomes.values()), tasks, {**settings, "versions": manifest.get("versions")})

@@ -8,17 +8,22 @@ per-epoch metric of every fold kept.
 from __future__ import annotations
 
 import numbers
+import os
+import warnings
 from typing import Any, Callable, Sequence
 
 import numpy as np
 
 from ._checks import Described, check_choice, fail
-from ._data import as_arrays, check_same_length, n_samples
-from .fold import FitConfig, FoldData, FoldOutcome, FoldTask, fold_seeds, run_fold
+from ._data import as_arrays, check_finite, check_same_length, n_samples
+from ._random import user_random_state
+from .fold import FitConfig, FoldData, FoldError, FoldOutcome, FoldTask, fold_seeds
 from .history import CVHistory
 from .preprocessing import check_preprocess
 from .progress import FoldProgress
 from .result import CVResult
+from .rundir import RunDir, cv_manifest, data_hash
+from .strategy import run_folds
 from .training import check_build_fn
 
 __all__ = ["cross_validate", "plan_folds", "resolve_seed", "collect"]
@@ -76,16 +81,25 @@ def collect(outcomes: Sequence[FoldOutcome], tasks: Sequence[FoldTask], params: 
     {'loss': array([1.])}
     """
     outcomes = sorted(outcomes, key=lambda o: o.fold)
+    ok = [o for o in outcomes if o.error is None]
+    if not ok:
+        first = outcomes[0]
+        raise FoldError(first.fold, f"{first.error.strip().splitlines()[-1]} (and every other fold "
+                                    f"failed too). Its full error:\n{first.error}")
+    keys = list(ok[0].scores)
     keep = any(o.model is not None for o in outcomes)
+    by_fold = {t.fold: t for t in tasks}
     return CVResult(
-        history=CVHistory([o.history for o in outcomes]),
-        folds=[(t.train, t.val) for t in tasks],
-        scores={k: np.array([o.scores[k] for o in outcomes]) for k in outcomes[0].scores},
+        history=CVHistory([o.history if o.error is None else {} for o in outcomes]),
+        folds=[(by_fold[o.fold].train, by_fold[o.fold].val) for o in outcomes],
+        scores={k: np.array([o.scores.get(k, np.nan) if o.error is None else np.nan for o in outcomes])
+                for k in keys},
         fit_times=np.array([o.fit_time for o in outcomes]),
         score_times=np.array([o.score_time for o in outcomes]),
         params=params,
         models=[o.model for o in outcomes] if keep else None,
         preprocessors=[o.preprocess for o in outcomes] if keep else None,
+        errors={i: o.error for i, o in enumerate(outcomes) if o.error is not None},
     )
 
 
@@ -122,7 +136,9 @@ def cross_validate(
     build_fn: Callable[[], Any], x: Any, y: Any, *, cv: Any = 5, epochs: int,
     batch_size: int = 32, preprocess: Any = None, callbacks: Sequence[Any] | None = None,
     fit_kwargs: dict | None = None, sample_weight: Any = None, groups: Any = None,
-    seed: int | None = None, verbose: int = 1, return_models: bool = False,
+    seed: int | None = None, verbose: int = 1, return_models: bool = False, strategy: str = "auto",
+    run_dir: str | os.PathLike | None = None, overwrite: bool = False, save_weights: bool = False,
+    on_error: str = "raise", nan_policy: str = "raise",
 ) -> CVResult:
     """Train a fresh model per fold and record every per-epoch metric of every fold.
 
@@ -157,6 +173,30 @@ def cross_validate(
         0 silent; 1 a progress bar with one line per fold; 2 also Keras' line per epoch.
     return_models : bool
         Keep each fold's trained model and fitted preprocessing in the result.
+    strategy : {"auto", "fused", "sequential"}
+        ``"sequential"`` trains the folds one ``model.fit`` after another;
+        ``"fused"`` trains all fold models together in one compiled graph, with
+        the same curves up to float rounding and much faster for small models
+        (see :mod:`kfold.fused`); ``"auto"`` fuses when the callbacks, ``fit_kwargs``
+        and model allow it and otherwise runs sequentially, saying why. The
+        strategy that ran and why are in ``result.params["strategy"]`` and
+        ``result.params["strategy_reason"]``.
+    run_dir : path, optional
+        Save the run there: a manifest (folds, data hash, settings) first, then
+        each fold the moment it finishes. Running again with the same ``run_dir``
+        skips the finished folds, so a crashed run resumes where it stopped;
+        :func:`kfold.load` reads it back. A folder holding another run is refused
+        (the message says what differs) unless ``overwrite=True``.
+    save_weights : bool
+        With ``run_dir``, also save each fold's trained weights (``.weights.h5``).
+    on_error : {"raise", "skip"}
+        What a failing fold does (its training raises, or its loss becomes NaN or
+        infinite): stop the run with :class:`kfold.fold.FoldError` (finished folds
+        are kept in ``run_dir``), or be recorded in ``result.errors`` while the
+        other folds go on.
+    nan_policy : {"raise", "warn"}
+        NaN or infinite values in ``x``, ``y`` or ``sample_weight``: an error
+        before any training, or only a warning.
 
     Returns
     -------
@@ -185,16 +225,45 @@ def cross_validate(
     check_same_length(n, y=y, sample_weight=sample_weight, groups=groups)
     check_choice("verbose", verbose, (0, 1, 2))
     check_preprocess(preprocess, x)
+    check_finite(nan_policy, x=x, y=y, sample_weight=sample_weight)
     config = FitConfig(epochs=epochs, batch_size=batch_size, preprocess=preprocess,
                        callbacks=_check_callbacks(callbacks), fit_kwargs=fit_kwargs or {},
                        keras_verbose=2 if verbose == 2 else 0, return_model=bool(return_models))
     seed = resolve_seed(seed)
     tasks = plan_folds(cv, n, y, groups, seed=seed)
-    data = FoldData(x, y, sample_weight)
-    outcomes = []
-    with FoldProgress(len(tasks), verbose) as progress:
-        for task in tasks:
-            outcome = run_fold(build_fn, data, task, config)
-            outcomes.append(outcome)
-            progress.done(task.fold, outcome.scores, outcome.fit_time + outcome.score_time)
-    return collect(outcomes, tasks, _params(build_fn, cv, tasks, config, seed, n, preprocess))
+    params = {**_params(build_fn, cv, tasks, config, seed, n, preprocess), "strategy_asked": strategy}
+    store, finished = None, []
+    if run_dir is not None:
+        manifest = cv_manifest(params, [(t.train, t.val) for t in tasks], data_hash(x, y, sample_weight))
+        store = RunDir(run_dir, manifest, overwrite=overwrite)
+        finished = list(store.finished().values())
+    todo = [t for t in tasks if t.fold not in {o.fold for o in finished}]
+
+    def keep(outcome: FoldOutcome) -> None:  # each fold, the moment it ends
+        if store is not None:
+            store.save(outcome, save_weights=save_weights)
+        finished.append(outcome)
+
+    ran, why = "none", f"all {len(tasks)} folds were already in {run_dir}"
+    with FoldProgress(len(tasks), verbose) as progress, user_random_state():
+        if len(todo) < len(tasks):
+            progress.note(f"Resuming: {len(tasks) - len(todo)} of {len(tasks)} folds already done in {run_dir}")
+        try:
+            if todo:
+                _, ran, why = run_folds(build_fn, FoldData(x, y, sample_weight), todo, config, strategy,
+                                        progress, on_error=on_error, on_outcome=keep)
+        except KeyboardInterrupt:
+            if not _keep_partial(finished, store, progress):
+                raise
+            params["interrupted"] = True
+    return collect(finished, tasks, {**params, "strategy": ran, "strategy_reason": why})
+
+
+def _keep_partial(outcomes: list, store: Any, progress: FoldProgress) -> bool:
+    """After Ctrl-C: say what was kept; return whether there is anything to return."""
+    where = f" and saved in {store.path}" if store is not None else ""
+    progress.note(f"Interrupted: {len(outcomes)} finished folds are kept{where}.")
+    if outcomes:
+        warnings.warn(f"Interrupted: the result holds only the {len(outcomes)} folds that finished.",
+                      RuntimeWarning, stacklevel=3)
+    return bool(outcomes)

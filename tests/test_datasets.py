@@ -209,7 +209,7 @@ def test_import_is_light_and_mlxtend_never_imported():
 
 
 def test_module_exports():
-    assert datasets.__all__ == ["load_boston_housing", "load_sonar"]
+    assert datasets.__all__ == ["load_boston_housing", "load_sonar", "load_mnist_5k"]
 
 
 # ---------------------------------------------------------------- Sonar

@@ -1,0 +1,171 @@
+"""Checking ``make_executor``'s arguments and building the executor they name.
+
+Optional engines are imported only here, when asked for, with the pip extra to
+install when they are missing.
+"""
+from __future__ import annotations
+
+import numbers
+import os
+from types import ModuleType
+from typing import Any
+
+from ._checks import fail
+from ._worker import device_env
+
+__all__ = ["build_executor", "check_n_jobs", "resolve_devices", "import_optional", "visible_gpus"]
+
+_EXTRAS = {"distributed": ("dask", "Dask"), "ray": ("ray", "Ray")}
+
+
+def import_optional(module: str, executor: str) -> ModuleType:
+    """Import ``distributed`` or ``ray``, or raise ImportError naming the pip extra.
+
+    Examples
+    --------
+    >>> import_optional("distributed", "dask").__name__
+    'distributed'
+    """
+    import importlib
+
+    extra, name = _EXTRAS[module]
+    try:
+        return importlib.import_module(module)
+    except ImportError as error:
+        raise ImportError(
+            f"executor={executor!r} needs {name}, which is not installed. Install it with: "
+            f'pip install "keras-kfold[{extra}]"') from error
+
+
+def check_n_jobs(n_jobs: Any) -> int | None:
+    """``None`` (one per core) for ``None`` or ``-1``, else a positive integer.
+
+    Examples
+    --------
+    >>> check_n_jobs(-1), check_n_jobs(3)
+    (None, 3)
+    >>> check_n_jobs(0)
+    Traceback (most recent call last):
+    ...
+    ValueError: Invalid `n_jobs`. Expected a positive integer, or -1 or None for one worker per core. Received: n_jobs=0
+    """
+    if n_jobs is None or (n_jobs == -1 and not isinstance(n_jobs, bool)):
+        return None
+    if isinstance(n_jobs, bool) or not isinstance(n_jobs, numbers.Integral) or n_jobs < 1:
+        fail("n_jobs", "a positive integer, or -1 or None for one worker per core", n_jobs)
+    return int(n_jobs)
+
+
+def visible_gpus() -> int:
+    """How many GPUs this process sees (``CUDA_VISIBLE_DEVICES``, else TensorFlow's count).
+
+    Examples
+    --------
+    >>> visible_gpus() >= 0
+    True
+    """
+    listed = os.environ.get("CUDA_VISIBLE_DEVICES")
+    if listed is not None:
+        return len([part for part in listed.split(",") if part.strip() and part.strip() != "-1"])
+    from ._backend import import_tensorflow
+
+    return len(import_tensorflow().config.list_physical_devices("GPU"))
+
+
+def resolve_devices(devices: Any, executor: str) -> tuple[str, ...] | None:
+    """The ``CUDA_VISIBLE_DEVICES`` value of each worker slot, from ``devices``.
+
+    Examples
+    --------
+    >>> resolve_devices(["GPU:0", "GPU:1"], "processes")
+    ('0', '1')
+    >>> resolve_devices(["GPU:0"], "sequential")
+    Traceback (most recent call last):
+    ...
+    ValueError: Invalid `devices`. Expected None with executor='sequential'. Received: devices=['GPU:0']. Pass executor='processes' (or 'dask') to run one worker per device
+    """
+    if devices is None:
+        return None
+    if executor == "ray":
+        if not (isinstance(devices, str) and devices == "auto"):
+            fail("devices", "None or 'auto' with executor='ray'", devices,
+                 "Ray places tasks on GPUs itself: devices='auto' gives each fold one GPU")
+        return ("auto",)
+    if executor != "processes" and executor != "dask":
+        fail("devices", f"None with executor={executor!r}", devices,
+             "Pass executor='processes' (or 'dask') to run one worker per device")
+    if isinstance(devices, str) and devices == "auto":
+        count = visible_gpus()
+        return tuple(device_env(i, os.environ.get("CUDA_VISIBLE_DEVICES"))["CUDA_VISIBLE_DEVICES"]
+                     for i in range(count)) or None
+    if isinstance(devices, (str, bytes)) or not hasattr(devices, "__iter__") or not list(devices):
+        fail("devices", "'auto' or a non-empty list such as ['GPU:0', 'GPU:1']", devices)
+    visible = os.environ.get("CUDA_VISIBLE_DEVICES")
+    try:
+        return tuple(device_env(device, visible)["CUDA_VISIBLE_DEVICES"] for device in devices)
+    except ValueError as error:
+        fail("devices", "'auto' or a list of visible devices such as ['GPU:0', 'GPU:1']", devices,
+             str(error)[:1].upper() + str(error)[1:])
+
+
+def _check_retries(retries: Any) -> int:
+    if isinstance(retries, bool) or not isinstance(retries, numbers.Integral) or retries < 0:
+        fail("retries", "a non-negative integer", retries)
+    return int(retries)
+
+
+def _check_client(client: Any, executor: str) -> None:
+    if client is None:
+        return
+    if executor != "dask":
+        fail("client", "None unless executor='dask'", client,
+             f"Pass executor='dask' to run on this Dask cluster (received executor={executor!r})")
+    if not isinstance(client, str) and not hasattr(client, "submit"):
+        fail("client", "a dask.distributed.Client or a scheduler address such as 'tcp://scheduler:8786'",
+             client, error=TypeError)
+
+
+def _instance(executor: Any, **given: Any) -> Any:
+    for name, value in given.items():
+        if value not in (None, 0):
+            fail(name, "the default when executor is an Executor instance", value,
+                 "Configure the executor itself, e.g. make_executor('processes', n_jobs=2)")
+    return executor
+
+
+def build_executor(executor: Any, *, n_jobs: Any, client: Any, devices: Any, retries: Any) -> Any:
+    """Check the arguments of :func:`kfold.executors.make_executor` and build the executor.
+
+    Examples
+    --------
+    >>> build_executor("processes", n_jobs=2, client=None, devices=None, retries=1)
+    ProcessExecutor(n_workers=2, retries=1)
+    """
+    from .executors import EXECUTORS, Executor, SequentialExecutor
+
+    if isinstance(executor, Executor):
+        return _instance(executor, n_jobs=n_jobs, client=client, devices=devices, retries=retries)
+    if not isinstance(executor, str) or executor not in EXECUTORS:
+        fail("executor", "one of " + ", ".join(map(repr, EXECUTORS)) + ", or an Executor", executor)
+    n_jobs, retries = check_n_jobs(n_jobs), _check_retries(retries)
+    _check_client(client, executor)
+    slots = resolve_devices(devices, executor)
+    if executor == "sequential":
+        if n_jobs not in (None, 1):
+            fail("n_jobs", "None or 1 with executor='sequential'", n_jobs,
+                 "Pass executor='processes' (or 'dask') to use several cores")
+        return SequentialExecutor()
+    if executor == "processes":
+        from ._processes import ProcessExecutor
+
+        return ProcessExecutor(n_jobs=n_jobs, devices=slots, retries=retries)
+    if executor == "ray":
+        from ._ray import RayExecutor
+
+        return RayExecutor(n_jobs=n_jobs, retries=retries, gpus=1 if slots else 0)
+    if client is not None and n_jobs is not None:
+        fail("n_jobs", "None when a Dask client is given", n_jobs,
+             "The cluster's workers run the tasks: start more workers to use more cores")
+    from ._dask import DaskExecutor
+
+    return DaskExecutor(client=client, n_jobs=n_jobs, devices=slots, retries=retries)

@@ -1,0 +1,301 @@
+"""Where the folds run: in this process, in local worker processes, or on a Dask cluster.
+
+The trainer plans its folds as self-contained tasks; an :class:`Executor` runs
+``fn(data, task)`` for each task and yields ``(task, result)`` pairs as the tasks
+finish, so the caller can save each finished fold at once. The results come in
+completion order: the caller sorts them (by fold). A task's result depends only
+on the task (its seed included), never on where or when it ran, so every
+executor gives the same results.
+
+A task that fails does not stop the others: its result is a :class:`TaskError`
+that names the task (fold and candidate) and carries the worker's traceback.
+
+* ``"sequential"``: one task after another in this process.
+* ``"processes"``: joblib's loky worker processes (spawned, not forked: safe after
+  TensorFlow has run, and in Jupyter); the data goes to the workers once,
+  memory-mapped when large. See :mod:`kfold._processes`.
+* ``"dask"``: a Dask cluster (a ``dask.distributed.Client``, an address, or a
+  ``LocalCluster`` started for the run); the data is scattered once. See
+  :mod:`kfold._dask`.
+* ``"ray"``: one Ray task per fold, for users who already run Ray. See
+  :mod:`kfold._ray`.
+"""
+from __future__ import annotations
+
+import dataclasses
+import functools
+import pickle
+from typing import Any, Callable, Iterable, Iterator
+
+from ._worker import LOAD, RAISED, RESULT, dumps
+
+__all__ = ["EXECUTORS", "Executor", "SequentialExecutor", "TaskError", "TaskFailedError",
+           "receive", "make_executor", "check_travel"]
+
+EXECUTORS = ("sequential", "processes", "dask", "ray")
+WORKER_DIED = "died with its worker process (killed by a signal, or out of memory)"
+
+
+def _number(value: Any) -> Any:
+    """A fold or candidate number as users see it (from 1), or the value as is."""
+    return value + 1 if isinstance(value, int) and not isinstance(value, bool) else value
+
+
+@dataclasses.dataclass
+class TaskError:
+    """A task that failed: which fold (and candidate), how, and the worker's traceback.
+
+    ``kind`` says how it failed: it raised an exception, its worker died, its
+    function or result could not travel. ``exception`` is the original exception
+    when it could be brought back (always, for the sequential executor).
+
+    Examples
+    --------
+    >>> from kfold.fold import FoldTask
+    >>> error = TaskError.from_exception(FoldTask(2, None, None, 0), ZeroDivisionError("division by zero"))
+    >>> error.fold, error.error_type
+    (2, 'ZeroDivisionError')
+    >>> str(error.to_exception()).splitlines()[0]
+    'Fold 3 raised an exception: ZeroDivisionError: division by zero'
+    """
+
+    task: Any
+    kind: str
+    error_type: str
+    message: str
+    traceback: str = ""
+    attempts: int = 1
+    pid: int | None = None
+    exception: BaseException | None = dataclasses.field(default=None, repr=False, compare=False)
+
+    @property
+    def fold(self) -> Any:
+        """The task's fold number (from 0), or None."""
+        fold = getattr(self.task, "fold", None)
+        return getattr(fold, "fold", fold)  # a search task may hold a whole FoldTask
+
+    @property
+    def candidate(self) -> Any:
+        """The task's candidate number (from 0), or None for a plain fold."""
+        return getattr(self.task, "candidate", None)
+
+    def where(self) -> str:
+        """``"Fold 3 (candidate 2)"``: the task as users see it, numbered from 1."""
+        if self.task is None:
+            return "The executor's check of what travels"
+        text = f"Fold {_number(self.fold)}" if self.fold is not None else f"Task {self.task!r}"
+        return text + (f" (candidate {_number(self.candidate)})" if self.candidate is not None else "")
+
+    def to_exception(self) -> "TaskFailedError":
+        """A :class:`TaskFailedError` to raise, chained to the original exception if any."""
+        error = TaskFailedError(self)
+        error.__cause__ = self.exception
+        return error
+
+    @classmethod
+    def from_exception(cls, task: Any, exc: BaseException, kind: str = RAISED) -> "TaskError":
+        """The error of a task that raised ``exc`` in this process."""
+        import traceback
+
+        return cls(task, kind, type(exc).__name__, str(exc),
+                   "".join(traceback.format_exception(exc)), exception=exc)
+
+    @classmethod
+    def from_fields(cls, task: Any, fields: dict, attempts: int = 1) -> "TaskError":
+        """The error a worker sent back (see :func:`kfold._worker.run_task`)."""
+        try:
+            exception = pickle.loads(fields["exception"]) if fields.get("exception") else None
+        except Exception:  # its class may not exist here
+            exception = None
+        return cls(task, fields["kind"], fields["error_type"], fields["message"], fields["traceback"],
+                   attempts, fields.get("pid"), exception)
+
+
+class TaskFailedError(RuntimeError):
+    """A fold failed: the message names it and includes the worker's traceback.
+
+    Examples
+    --------
+    >>> error = TaskError(None, WORKER_DIED, "KilledWorker", "worker lost", attempts=2)
+    >>> str(TaskFailedError(error)).splitlines()[0]
+    "The executor's check of what travels died with its worker process (killed by a signal, or out of memory) after 2 attempts: KilledWorker: worker lost"
+    """
+
+    def __init__(self, error: TaskError) -> None:
+        self.error = error
+        attempts = f" after {error.attempts} attempts" if error.attempts > 1 else ""
+        where = f" in worker process {error.pid}" if error.pid is not None else ""
+        text = f"{error.where()} {error.kind}{where}{attempts}: {error.error_type}: {error.message}"
+        live = error.exception is not None and error.exception.__traceback__ is not None
+        if error.traceback and not live:  # a live exception shows its own traceback (chained)
+            text += "\n\nWorker traceback:\n" + error.traceback.rstrip()
+        super().__init__(text)
+
+
+def receive(task: Any, ok: bool, payload: bytes, attempts: int = 1) -> Any:
+    """Unpickle what a worker sent for ``task``: its result, or a :class:`TaskError`.
+
+    Examples
+    --------
+    >>> receive("task", True, dumps({"loss": 1.0}))
+    {'loss': 1.0}
+    >>> receive("task", True, b"not a pickle").kind
+    'returned a result that could not be sent back'
+    """
+    try:
+        value = pickle.loads(payload)
+    except Exception as exc:
+        return TaskError.from_exception(task, exc, RESULT)
+    return value if ok else TaskError.from_fields(task, value, attempts)
+
+
+class Executor:
+    """Runs ``fn(data, task)`` for each task and yields ``(task, result)`` as each one finishes.
+
+    Subclasses implement :meth:`run` and :meth:`probe`; an executor is a context
+    manager, and :meth:`close` releases what it started (workers, a cluster).
+
+    Examples
+    --------
+    >>> with SequentialExecutor() as executor:
+    ...     sorted(result for _, result in executor.run(lambda data, task: data * task, 10, [1, 2]))
+    [10, 20]
+    """
+
+    name = "executor"
+    in_process = False  #: True when tasks run in this process (nothing travels)
+    n_workers = 1
+    retries = 0
+
+    def run(self, fn: Callable[[Any, Any], Any], data: Any,
+            tasks: Iterable[Any]) -> Iterator[tuple[Any, Any]]:
+        """Yield ``(task, fn(data, task))``, or ``(task, TaskError)``, as tasks finish.
+
+        ``fn``, ``data`` and each task must pickle (cloudpickle: closures and
+        notebook functions travel by value); ``data`` travels once per run.
+        """
+        raise NotImplementedError
+
+    def probe(self, fn: Callable[[], Any]) -> Any:
+        """Run ``fn()`` once on a worker: its result, or a :class:`TaskError`."""
+        raise NotImplementedError
+
+    def close(self) -> None:
+        """Release the workers or cluster this executor started (if any)."""
+
+    def __enter__(self) -> "Executor":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(n_workers={self.n_workers}, retries={self.retries})"
+
+
+class SequentialExecutor(Executor):
+    """Runs the tasks one after another in this process, in the order given.
+
+    Examples
+    --------
+    >>> [(task, result) for task, result in SequentialExecutor().run(pow, 2, [3, 4])]
+    [(3, 8), (4, 16)]
+    """
+
+    name = "sequential"
+    in_process = True
+
+    def run(self, fn: Callable[[Any, Any], Any], data: Any,
+            tasks: Iterable[Any]) -> Iterator[tuple[Any, Any]]:
+        for task in tasks:
+            try:
+                result = fn(data, task)
+            except Exception as exc:
+                result = TaskError.from_exception(task, exc)
+            yield task, result
+
+    def probe(self, fn: Callable[[], Any]) -> Any:
+        try:
+            return fn()
+        except Exception as exc:
+            return TaskError.from_exception(None, exc)
+
+
+def make_executor(executor: Any = "sequential", *, n_jobs: int | None = None, client: Any = None,
+                  devices: Any = None, retries: int = 0) -> Executor:
+    """The executor named by ``executor`` (or ``executor`` itself, if it is one).
+
+    Parameters
+    ----------
+    executor : {"sequential", "processes", "dask", "ray"} or Executor
+        Where the folds run (see the module's description).
+    n_jobs : int, optional
+        Worker processes: ``-1`` or ``None`` for one per core (one per device
+        with ``devices``). For ``"dask"``, the size of the ``LocalCluster``
+        started when no ``client`` is given.
+    client : dask.distributed.Client or str, optional
+        The Dask cluster to use, or its scheduler's address (``"tcp://host:8786"``).
+    devices : list of str, or "auto", optional
+        One GPU per worker, e.g. ``["GPU:0", "GPU:1"]``: the k-th worker to start
+        gets ``devices[k % len(devices)]``; ``"auto"`` uses every visible GPU.
+    retries : int, default 0
+        How many times a task whose worker died (killed, out of memory) runs
+        again before it is reported as failed. Exceptions are not retried.
+
+    Examples
+    --------
+    >>> make_executor()
+    SequentialExecutor(n_workers=1, retries=0)
+    >>> make_executor("threads")
+    Traceback (most recent call last):
+    ...
+    ValueError: Invalid `executor`. Expected one of 'sequential', 'processes', 'dask', 'ray', or an Executor. Received: executor='threads'
+    """
+    from ._executor_args import build_executor
+
+    return build_executor(executor, n_jobs=n_jobs, client=client, devices=devices, retries=retries)
+
+
+def check_travel(executor: Executor, build_fn: Callable[[], Any], *, return_models: bool = False,
+                 **travellers: Any) -> None:
+    """Raise, before any work starts, if what the tasks need cannot reach the workers.
+
+    Checks that ``build_fn`` is a build function (not a model), that it and the
+    other ``travellers`` (callbacks, preprocessing...) pickle, that a worker can
+    load ``build_fn`` (its module importable there), and, with
+    ``return_models``, that a model built by ``build_fn`` in a worker loads back
+    here. Nothing is checked for an executor that runs in this process.
+
+    Examples
+    --------
+    >>> import threading
+    >>> lock = threading.Lock()
+    >>> check_travel(make_executor("processes", n_jobs=2), lambda: lock)
+    Traceback (most recent call last):
+    ...
+    TypeError: Invalid `build_fn`. Expected something that can be sent to worker processes. Received: build_fn=<lambda>. It does not pickle (TypeError: cannot pickle '_thread.lock' object): create objects such as locks, open files, generators, datasets or connections inside build_fn instead of capturing them, or use executor='sequential'
+    """
+    from ._travel import check_model_returns, check_pickles, explain_probe_error
+    from .training import check_build_fn
+
+    check_build_fn(build_fn)
+    if executor.in_process:
+        return
+    for name, value in {"build_fn": build_fn, **travellers}.items():
+        check_pickles(name, value)
+    result = executor.probe(functools.partial(_probe, build_fn, return_models))
+    if isinstance(result, TaskError):
+        explain_probe_error(result, build_fn)
+    if return_models:
+        check_model_returns(result)
+
+
+def _probe(build_fn: Callable[[], Any], return_models: bool) -> Any:
+    """Runs in a worker: ``build_fn`` was loaded; build a model and pickle it if asked."""
+    if not return_models:
+        return None
+    model = build_fn()
+    try:
+        return True, pickle.dumps(model)
+    except Exception as exc:
+        return False, f"{type(exc).__name__}: {exc}"

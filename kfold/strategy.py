@@ -1,0 +1,109 @@
+"""Which path trains the folds, and what happens to each fold when it ends.
+
+``"sequential"`` is the book's loop (:func:`kfold.fold.run_fold` for each fold),
+the readable reference. ``"fused"`` trains all fold models together in one
+compiled graph (:mod:`kfold.fused`): the same curves, many times faster for
+small models. ``"auto"`` fuses when the model and settings allow it and says why
+not otherwise.
+
+Every finished fold is handed to ``on_outcome`` at once (the trainer saves it to
+the run directory there), so a crash later loses nothing that finished. A fold
+whose training raises, or whose loss becomes NaN or infinite, fails: with
+``on_error="raise"`` that stops the run with a :class:`~kfold.fold.FoldError`;
+with ``"skip"`` the failure is recorded and the other folds go on.
+"""
+from __future__ import annotations
+
+import traceback
+from typing import Any, Callable
+
+from ._checks import check_choice, fail
+from .fold import FitConfig, FoldData, FoldError, FoldOutcome, FoldTask, non_finite_loss, run_fold
+from .fused import NotFusable, check_fusable, run_folds_fused
+from .progress import FoldProgress
+
+__all__ = ["STRATEGIES", "ON_ERROR", "run_folds"]
+
+STRATEGIES = ("auto", "fused", "sequential")
+ON_ERROR = ("raise", "skip")
+
+
+class _Finish:
+    """Checks each outcome for failure, then hands it on and reports it."""
+
+    def __init__(self, on_error: str, on_outcome: Callable | None, progress: FoldProgress) -> None:
+        self.on_error, self.on_outcome, self.progress = on_error, on_outcome, progress
+
+    def __call__(self, outcome: FoldOutcome) -> FoldOutcome:
+        if outcome.error is None:
+            outcome.error = non_finite_loss(outcome.history)
+        if self.on_outcome is not None:
+            self.on_outcome(outcome)  # saved before anything can stop the run
+        if outcome.error is not None and self.on_error == "raise":
+            raise FoldError(outcome.fold, outcome.error)
+        if outcome.error is not None:
+            self.progress.note(f"Fold {outcome.fold + 1} failed and is left out: {outcome.error.splitlines()[-1]}")
+        else:
+            self.progress.done(outcome.fold, outcome.scores, outcome.fit_time + outcome.score_time)
+        return outcome
+
+
+def _failed(task: FoldTask) -> FoldOutcome:
+    return FoldOutcome(task.fold, {}, {}, 0.0, 0.0, error=traceback.format_exc())
+
+
+def _sequential(build_fn: Callable, data: FoldData, tasks: list[FoldTask], config: FitConfig,
+                finish: _Finish) -> list[FoldOutcome]:
+    outcomes = []
+    for task in tasks:
+        try:
+            outcome = run_fold(build_fn, data, task, config)
+        except Exception:  # noqa: BLE001 - every failure is recorded, then raised or skipped
+            if finish.on_error == "raise":
+                raise
+            outcome = _failed(task)
+        outcomes.append(finish(outcome))
+    return outcomes
+
+
+def _fused(build_fn: Callable, data: FoldData, tasks: list[FoldTask], config: FitConfig,
+           finish: _Finish) -> list[FoldOutcome]:
+    outcomes = run_folds_fused(build_fn, data, tasks, config)
+    finish.progress.note(f"Trained all {len(tasks)} folds together in one compiled graph (strategy=\"fused\")")
+    return [finish(outcome) for outcome in outcomes]
+
+
+def run_folds(build_fn: Callable[[], Any], data: FoldData, tasks: list[FoldTask], config: FitConfig,
+              strategy: str, progress: FoldProgress, *, on_error: str = "raise",
+              on_outcome: Callable[[FoldOutcome], None] | None = None) -> tuple[list[FoldOutcome], str, str]:
+    """Train every fold with ``strategy``; return the outcomes, the strategy that ran and why.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from kfold.training import _doctest_model
+    >>> x, y = np.random.rand(8, 2), np.random.rand(8)
+    >>> tasks = [FoldTask(0, np.arange(4, 8), np.arange(4), 1), FoldTask(1, np.arange(4), np.arange(4, 8), 2)]
+    >>> with FoldProgress(2, verbose=0) as progress:
+    ...     _, ran, why = run_folds(_doctest_model, FoldData(x, y), tasks, FitConfig(epochs=1),
+    ...                             "sequential", progress)
+    >>> ran, why
+    ('sequential', 'strategy="sequential" was asked for')
+    """
+    check_choice("strategy", strategy, STRATEGIES)
+    check_choice("on_error", on_error, ON_ERROR)
+    finish = _Finish(on_error, on_outcome, progress)
+    if strategy == "sequential" or not tasks:
+        return _sequential(build_fn, data, tasks, config, finish), strategy, 'strategy="sequential" was asked for'
+    reason = check_fusable(config)
+    if reason is None:
+        try:
+            outcomes = _fused(build_fn, data, tasks, config, finish)
+            return outcomes, "fused", f"all {len(tasks)} folds trained together in one compiled graph"
+        except NotFusable as error:
+            reason = str(error)
+    if strategy == "fused":
+        fail("strategy", "settings and a model that fused training supports", strategy,
+             f"Fused training is not possible: {reason}. Use strategy=\"auto\" or \"sequential\"")
+    progress.note(f"Training the folds one after another (strategy=\"sequential\"): {reason}")
+    return _sequential(build_fn, data, tasks, config, finish), "sequential", reason

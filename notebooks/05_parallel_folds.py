@@ -1,0 +1,169 @@
+# ---
+# jupyter:
+#   execution:
+#     timeout: 600
+#   jupytext:
+#     cell_metadata_filter: tags,nbmake,-all
+#     formats: ipynb,py:percent
+#     notebook_metadata_filter: execution
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # Folds in parallel worker processes, from a notebook
+#
+# "Whenever I chose `n_jobs=2` or more, the Jupyter Notebook just froze
+# forever": a pool that *forks* the notebook's kernel copies TensorFlow's
+# threads and locks in a state they cannot get out of, once TensorFlow has
+# run. kfold's `"processes"` executor starts fresh worker processes instead
+# (joblib's loky), sends them the data once, and limits TensorFlow in each
+# worker to its share of the cores.
+#
+# This notebook first trains a model in the kernel itself (the situation that
+# used to freeze), then runs the folds in 2 worker processes, checks that they
+# give exactly the histories of the sequential run with the same seed, and
+# shows what happens with a custom layer defined in the notebook.
+
+# %% [markdown]
+# ## Parameters
+#
+# (The CI test runs this notebook with fewer epochs: see the `nbmake` mock in
+# this cell's metadata. The notebook's own timeout is in its metadata,
+# `execution.timeout`.)
+
+# %% tags=["parameters"] nbmake={"mock": {"EPOCHS": 3}}
+K = 4           # folds
+EPOCHS = 40     # epochs per fold
+BATCH_SIZE = 16
+N_JOBS = 2      # worker processes
+SEED = 0
+
+# %%
+import os
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # keep TensorFlow's log lines out of the outputs
+
+import functools
+import time
+
+import keras
+import numpy as np
+from keras import layers
+
+import kfold
+from kfold.executors import TaskError, check_travel, make_executor
+from kfold.fold import FitConfig, FoldData, run_fold
+from kfold.trainer import collect, plan_folds
+
+(x_train, y_train), _ = kfold.datasets.load_boston_housing()
+
+
+def build_model():
+    model = keras.Sequential([
+        keras.Input(shape=(x_train.shape[1],)),
+        layers.Dense(64, activation="relu"),
+        layers.Dense(64, activation="relu"),
+        layers.Dense(1),
+    ])
+    model.compile(optimizer="rmsprop", loss="mse", metrics=["mae"])
+    return model
+
+
+# %% [markdown]
+# ## 1. TensorFlow runs in this kernel first
+#
+# A plain `model.fit` here starts TensorFlow's thread pools in the kernel. A
+# fork-based pool started after this point is what hung.
+
+# %%
+warm = build_model()
+warm.fit(x_train[:64], y_train[:64], epochs=1, verbose=0)
+print("trained in the kernel, process", os.getpid())
+
+
+# %% [markdown]
+# ## 2. The folds in worker processes
+#
+# Until `cross_validate` takes `executor=` itself, this function does what it
+# will do: plan the folds, check that what must travel can, run each fold on
+# the executor and collect the outcomes (as they finish: the order varies)
+# into the usual result. Once it does, each call below becomes
+# `kfold.cross_validate(..., executor=..., n_jobs=...)`.
+
+# %%
+def cross_validate_with_executor(build_fn, x, y, *, cv, epochs, batch_size, preprocess, seed,
+                                 executor="sequential", n_jobs=None):
+    config = FitConfig(epochs=epochs, batch_size=batch_size, preprocess=preprocess)
+    tasks = plan_folds(cv, len(x), y, seed=seed)
+    outcomes = []
+    with make_executor(executor, n_jobs=n_jobs) as runner:
+        check_travel(runner, build_fn, preprocess=preprocess)
+        fold_fn = functools.partial(run_fold, build_fn, config=config)
+        for task, outcome in runner.run(fold_fn, FoldData(x, y), tasks):
+            if isinstance(outcome, TaskError):
+                raise outcome.to_exception()
+            print(f"fold {task.fold + 1} finished ({outcome.fit_time:.1f} s)")
+            outcomes.append(outcome)
+    return collect(outcomes, tasks, {"seed": seed, "executor": executor, "n_jobs": n_jobs})
+
+
+# %%
+start = time.perf_counter()
+parallel = cross_validate_with_executor(build_model, x_train, y_train, cv=K, epochs=EPOCHS, batch_size=BATCH_SIZE, preprocess=kfold.Standardize(), seed=SEED, executor="processes", n_jobs=N_JOBS)
+parallel_time = time.perf_counter() - start
+print(f"{N_JOBS} worker processes: {parallel_time:.1f} s (workers start and import TensorFlow once)")
+print(parallel.history["val_mae"].shape)
+
+# %% [markdown]
+# ## 3. The same histories as the sequential run
+#
+# Each fold's seed comes from `SEED` and the fold number, never from which
+# worker ran it or when, so running the same folds one after another in the
+# kernel gives the same numbers, to the last bit.
+
+# %%
+start = time.perf_counter()
+sequential = cross_validate_with_executor(build_model, x_train, y_train, cv=K, epochs=EPOCHS, batch_size=BATCH_SIZE, preprocess=kfold.Standardize(), seed=SEED, executor="sequential")
+print(f"sequential, in the kernel: {time.perf_counter() - start:.1f} s")
+assert parallel.history == sequential.history
+assert all(np.array_equal(parallel.scores[k], sequential.scores[k]) for k in sequential.scores)
+print("identical histories and scores")
+
+
+# %% [markdown]
+# ## 4. A custom layer defined in the notebook
+#
+# A build function and the layers it uses travel to the workers by value, so a
+# layer defined right here trains there. Only the trained *models* cannot come
+# back (`return_models=True`): Keras loads a model again only if its custom
+# layers are registered and importable, and a class defined in a notebook is
+# neither in the worker. The check says so before any work starts.
+
+# %%
+class Doubling(layers.Layer):
+    def call(self, inputs):
+        return inputs * 2.0
+
+
+def build_custom_model():
+    model = keras.Sequential([keras.Input(shape=(x_train.shape[1],)), Doubling(), layers.Dense(1)])
+    model.compile(optimizer="rmsprop", loss="mse", metrics=["mae"])
+    return model
+
+
+custom = cross_validate_with_executor(build_custom_model, x_train, y_train, cv=2, epochs=1, batch_size=BATCH_SIZE, preprocess=kfold.Standardize(), seed=SEED, executor="processes", n_jobs=N_JOBS)
+print("held-out MAE per fold:", custom.scores["mae"].round(2))
+
+with make_executor("processes", n_jobs=N_JOBS) as executor:
+    try:
+        check_travel(executor, build_custom_model, return_models=True)
+    except ValueError as error:
+        print(error)

@@ -1,0 +1,46 @@
+"""Plain task functions for tests/test_executors.py, in a module light enough to import fast.
+
+Worker processes import a task function's module by name: this one only needs
+the standard library, so a fresh worker starts in a fraction of a second.
+"""
+from __future__ import annotations
+
+import os
+import signal
+import time
+
+__all__ = ["wait_and_return", "describe_worker", "device_of_worker", "fail_on_fold_one", "die_in_fold_two"]
+
+
+def wait_and_return(data, task):
+    """Sleep ``task`` seconds, return ``task``."""
+    time.sleep(task)
+    return task
+
+
+def describe_worker(data, task):
+    """What the worker got as data, its TensorFlow thread limit and its process id."""
+    return type(data.x).__name__, os.environ.get("TF_NUM_INTRAOP_THREADS"), os.getpid()
+
+
+def device_of_worker(data, task):
+    """The worker's process id and the GPU it is pinned to."""
+    time.sleep(0.3)
+    return os.getpid(), os.environ.get("CUDA_VISIBLE_DEVICES"), os.environ.get("TF_FORCE_GPU_ALLOW_GROWTH")
+
+
+def fail_on_fold_one(data, task):
+    """Raise in fold 1; return the fold number otherwise."""
+    if task.fold == 1:
+        raise ZeroDivisionError("no data in this fold")
+    return task.fold
+
+
+def die_in_fold_two(folder, task, always=False):
+    """Task 2 kills its own worker process (on its first attempt only, unless ``always``)."""
+    marker = os.path.join(folder, f"died-{task}")
+    if task == 2 and (always or not os.path.exists(marker)):
+        open(marker, "w").close()
+        os.kill(os.getpid(), signal.SIGKILL)
+    time.sleep(0.3)
+    return task * 10
