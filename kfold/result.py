@@ -4,6 +4,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+from pathlib import Path
 from typing import Any, Callable
 
 import numpy as np
@@ -157,10 +158,9 @@ class CVResult:
 
     def save(self, path: str | os.PathLike) -> None:
         """Write the result as JSON (atomically: a temporary file, then a rename)."""
-        tmp = f"{os.fspath(path)}.tmp"
-        with open(tmp, "w", encoding="utf-8") as file:
-            json.dump(self.to_dict(), file)
-        os.replace(tmp, path)
+        from .rundir import write_json
+
+        write_json(Path(path), self.to_dict())
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> "CVResult":

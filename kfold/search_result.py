@@ -13,6 +13,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+from pathlib import Path
 from typing import Any, Callable
 
 import numpy as np
@@ -335,10 +336,9 @@ class SearchResult:
 
     def save(self, path: str | os.PathLike) -> None:
         """Write the search as JSON (atomically); the refitted model is not saved."""
-        tmp = f"{os.fspath(path)}.tmp"
-        with open(tmp, "w", encoding="utf-8") as file:
-            json.dump(self.to_dict(), file)
-        os.replace(tmp, path)
+        from .rundir import write_json
+
+        write_json(Path(path), self.to_dict())
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> "SearchResult":
