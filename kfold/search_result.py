@@ -65,7 +65,7 @@ class Table(dict):
 
         Examples
         --------
-        >>> Table({"score": np.array([0.5])}).to_frame().shape  # doctest: +SKIP
+        >>> Table({"score": np.array([0.5])}).to_frame().shape
         (1, 1)
         """
         try:
