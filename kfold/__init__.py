@@ -39,6 +39,8 @@ _EXPORTS = {
     "fit_final": "final",
     "FinalModel": "final",
     "Standardize": "preprocessing",
+    "FoldError": "fold",
+    "make_executor": "executors",
     # results
     "CVResult": "result",
     "CVHistory": "history",

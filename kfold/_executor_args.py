@@ -13,7 +13,8 @@ from typing import Any
 from ._checks import fail
 from ._worker import device_env
 
-__all__ = ["build_executor", "check_n_jobs", "resolve_devices", "import_optional", "visible_gpus"]
+__all__ = ["build_executor", "check_n_jobs", "check_max_tasks_per_worker", "resolve_devices", "import_optional",
+           "visible_gpus"]
 
 _EXTRAS = {"distributed": ("dask", "Dask"), "ray": ("ray", "Ray")}
 
@@ -114,6 +115,52 @@ def _check_retries(retries: Any) -> int:
     return int(retries)
 
 
+_NO_RECYCLING = {
+    "sequential": "The folds run in this process, which cannot be replaced: pass "
+                  "executor='processes' (n_jobs=2 or more) to run them in worker processes that are",
+    "dask": "Dask keeps its workers: start them with `dask worker --lifetime 1h --lifetime-restart` "
+            "(or call client.restart() between runs), or pass executor='processes' to run the folds in "
+            "worker processes that are",
+    "ray": "Ray keeps its workers (kfold does not set Ray's own `max_calls`): pass executor='processes' to "
+           "run the folds in worker processes that are",
+}
+
+
+def check_max_tasks_per_worker(value: Any, executor: str = "processes", n_workers: int | None = None) -> int | None:
+    """``None`` (reuse workers for ever), else a positive integer, for an executor that recycles workers.
+
+    Only ``"processes"`` with at least 2 workers replaces its worker processes
+    (with one worker, joblib runs the tasks in this process).
+
+    Examples
+    --------
+    >>> check_max_tasks_per_worker(None), check_max_tasks_per_worker(5)
+    (None, 5)
+    >>> check_max_tasks_per_worker(0)
+    Traceback (most recent call last):
+    ...
+    ValueError: Invalid `max_tasks_per_worker`. Expected None or a positive integer (how many tasks a worker process runs before a fresh one replaces it). Received: max_tasks_per_worker=0
+    >>> check_max_tasks_per_worker(1, "processes", n_workers=1)
+    Traceback (most recent call last):
+    ...
+    ValueError: Invalid `max_tasks_per_worker`. Expected None with a single worker (n_jobs=1). Received: max_tasks_per_worker=1. With n_jobs=1, joblib runs the tasks in this process, which cannot be replaced: pass n_jobs=2 or more
+    """
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
+        fail("max_tasks_per_worker", "None or a positive integer (how many tasks a worker process runs "
+             "before a fresh one replaces it)", value)
+    if executor != "processes":
+        fail("max_tasks_per_worker", f"None with executor={executor!r}", value,
+             _NO_RECYCLING.get(executor, "Pass executor='processes' for worker processes that are")
+             + " replaced after this many folds")
+    if n_workers == 1:
+        fail("max_tasks_per_worker", "None with a single worker (n_jobs=1)", value,
+             "With n_jobs=1, joblib runs the tasks in this process, which cannot be replaced: "
+             "pass n_jobs=2 or more")
+    return int(value)
+
+
 def _check_client(client: Any, executor: str) -> None:
     if client is None:
         return
@@ -133,21 +180,26 @@ def _instance(executor: Any, **given: Any) -> Any:
     return executor
 
 
-def build_executor(executor: Any, *, n_jobs: Any, client: Any, devices: Any, retries: Any) -> Any:
+def build_executor(executor: Any, *, n_jobs: Any, client: Any, devices: Any, retries: Any,
+                   max_tasks_per_worker: Any = None) -> Any:
     """Check the arguments of :func:`kfold.executors.make_executor` and build the executor.
 
     Examples
     --------
     >>> build_executor("processes", n_jobs=2, client=None, devices=None, retries=1)
     ProcessExecutor(n_workers=2, retries=1)
+    >>> build_executor("processes", n_jobs=2, client=None, devices=None, retries=0, max_tasks_per_worker=5)
+    ProcessExecutor(n_workers=2, retries=0, max_tasks_per_worker=5)
     """
     from .executors import EXECUTORS, Executor, SequentialExecutor
 
     if isinstance(executor, Executor):
-        return _instance(executor, n_jobs=n_jobs, client=client, devices=devices, retries=retries)
+        return _instance(executor, n_jobs=n_jobs, client=client, devices=devices, retries=retries,
+                         max_tasks_per_worker=max_tasks_per_worker)
     if not isinstance(executor, str) or executor not in EXECUTORS:
         fail("executor", "one of " + ", ".join(map(repr, EXECUTORS)) + ", or an Executor", executor)
     n_jobs, retries = check_n_jobs(n_jobs), _check_retries(retries)
+    max_tasks_per_worker = check_max_tasks_per_worker(max_tasks_per_worker, executor)
     _check_client(client, executor)
     slots = resolve_devices(devices, executor)
     if executor == "sequential":
@@ -158,7 +210,8 @@ def build_executor(executor: Any, *, n_jobs: Any, client: Any, devices: Any, ret
     if executor == "processes":
         from ._processes import ProcessExecutor
 
-        return ProcessExecutor(n_jobs=n_jobs, devices=slots, retries=retries)
+        return ProcessExecutor(n_jobs=n_jobs, devices=slots, retries=retries,
+                               max_tasks_per_worker=max_tasks_per_worker)
     if executor == "ray":
         from ._ray import RayExecutor
 

@@ -15,6 +15,20 @@ run again. If one task was running, its worker death is counted against it; if
 several were, each of them runs again alone, so that a death is only ever
 counted against the task that caused it. A task whose worker died more than
 ``retries`` times is reported as a :class:`~kfold.executors.TaskError`.
+
+Recycling (``max_tasks_per_worker=k``): TensorFlow keeps some state for every
+model a process has built (about 4 MB per small model; ``clear_session`` and
+garbage collection do not release it), so a worker that trains fold after
+fold grows. With ``k``, the tasks run in chunks of ``n_workers * k``, each on
+fresh workers: every chunk's workers are started with a new ``pool`` name
+among the loky initializer's arguments, and joblib reuses workers only while
+those arguments stay equal, so it shuts the previous workers down (cleanly,
+once they are idle) and starts new ones. No private joblib or loky API is
+involved (tests/test_processes.py checks that each chunk gets new process
+ids). loky's own clean worker exit, used for its memory-leak restarts, is not
+reachable from a task without patching loky's internals. loky hands each task to whichever worker is free, so a worker runs
+``k`` tasks of a chunk on average, and at most ``n_workers * k``. The data
+then travels once per chunk, and each new worker imports TensorFlow again.
 """
 from __future__ import annotations
 
@@ -104,32 +118,68 @@ class ProcessExecutor(Executor):
     ``devices``, uses one GPU (see :mod:`kfold._worker`). With ``n_jobs=1``,
     joblib runs the tasks in this process instead.
 
+    With ``max_tasks_per_worker=k``, workers are recycled: the tasks run in
+    chunks of ``n_workers * k`` and each chunk starts on fresh worker
+    processes, so a long run's memory per worker stays flat (see the module's
+    description). ``None`` (the default) keeps the workers for every task, and
+    for the next runs.
+
     Examples
     --------
     >>> ProcessExecutor(n_jobs=2, retries=1)
     ProcessExecutor(n_workers=2, retries=1)
+    >>> executor = ProcessExecutor(n_jobs=2, max_tasks_per_worker=1)
+    >>> sorted(result for _, result in executor.run(pow, 2, [1, 2, 3]))
+    [2, 4, 8]
     """
 
     name = "processes"
     backend = "loky"
 
     def __init__(self, n_jobs: int | None = None, *, devices: tuple[str, ...] | None = None,
-                 retries: int = 0) -> None:
+                 retries: int = 0, max_tasks_per_worker: int | None = None) -> None:
         from joblib import cpu_count
+
+        from ._executor_args import check_max_tasks_per_worker
 
         self.n_workers = n_jobs or (len(devices) if devices else cpu_count())
         self.retries = retries
         self.devices = devices
+        self.max_tasks_per_worker = check_max_tasks_per_worker(max_tasks_per_worker, n_workers=self.n_workers)
         self.settings = None if self.n_workers == 1 else WorkerSettings(
             threads=max(1, cpu_count() // self.n_workers), devices=devices,
             slot_dir=f"kfold-slots-{uuid.uuid4().hex}" if devices else None, own_random=True)
+        self._pool: str | None = None  # the current pool's name, when recycling
+        self._pool_used = True  # whether the current pool ran tasks (then the next chunk needs a new one)
+
+    def __repr__(self) -> str:
+        text = super().__repr__()
+        if self.max_tasks_per_worker is None:
+            return text
+        return f"{text[:-1]}, max_tasks_per_worker={self.max_tasks_per_worker})"
 
     def _parallel(self) -> Any:
         from joblib import Parallel
 
-        extra = {"initializer": loky_initializer, "initargs": (self.settings,)} if self.settings else {}
+        extra = {}
+        if self.settings is not None:
+            args = (self.settings,) if self._pool is None else (self.settings, self._pool)
+            extra = {"initializer": loky_initializer, "initargs": args}
         return Parallel(n_jobs=self.n_workers, backend=self.backend, return_as="generator_unordered",
                         batch_size=1, **extra)
+
+    def _fresh_pool(self) -> None:
+        """When recycling, name a new pool if the current one ran tasks (joblib then replaces its workers)."""
+        if self.max_tasks_per_worker is not None and self._pool_used:
+            self._pool, self._pool_used = uuid.uuid4().hex, False
+
+    def _chunk(self, batch: list[int]) -> list[int]:
+        """The part of ``batch`` to run now: all of it, or, when recycling, a chunk on fresh workers."""
+        if self.max_tasks_per_worker is None:
+            return batch
+        self._fresh_pool()
+        self._pool_used = True
+        return batch[:self.n_workers * self.max_tasks_per_worker]
 
     def _crash_errors(self) -> tuple[type[BaseException], ...]:
         from joblib.externals.loky.process_executor import BrokenProcessPool
@@ -154,7 +204,7 @@ class ProcessExecutor(Executor):
         ledger = Ledger(len(tasks), self.retries)
         with tempfile.TemporaryDirectory(prefix="kfold-tasks-") as markers:
             while ledger.pending:
-                batch = ledger.next_batch()
+                batch = self._chunk(ledger.next_batch())
                 _clear(markers, batch)
                 try:
                     for index, ok, payload in self._results(fn_bytes, data, tasks, batch, markers):
@@ -167,6 +217,7 @@ class ProcessExecutor(Executor):
 
     def probe(self, fn: Callable[[], Any]) -> Any:
         fn_bytes = dumps(functools.partial(call_alone, fn))
+        self._fresh_pool()  # the first chunk then runs on the probe's workers (not counted as a task)
         try:
             for _, ok, payload in self._results(fn_bytes, None, [None], [0], None):
                 return receive(None, ok, payload)

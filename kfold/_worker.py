@@ -243,12 +243,16 @@ def _limit_loaded_tensorflow(threads: int | None) -> None:
         pass
 
 
-def loky_initializer(settings: WorkerSettings | None) -> None:
+def loky_initializer(settings: WorkerSettings | None, pool: str | None = None) -> None:
     """Set up a loky worker as it starts, and turn off loky's memory-leak restarts.
 
     loky restarts a worker whose memory grew by 300 MB since its first task;
     importing TensorFlow, or reading a memory-mapped data set, grows a worker
     by more than that, and every restart imports TensorFlow again.
+
+    ``pool`` is not used here: it names the worker's pool. joblib reuses its
+    workers only while the initializer's arguments stay equal, so a new
+    ``pool`` value gives fresh workers (``ProcessExecutor(max_tasks_per_worker=...)``).
 
     Examples
     --------

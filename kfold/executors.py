@@ -22,17 +22,20 @@ that names the task (fold and candidate) and carries the worker's traceback.
 """
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import functools
 import pickle
 from typing import Any, Callable, Iterable, Iterator
 
 from ._worker import LOAD, RAISED, RESULT, dumps
+from .fold import FoldError
 
-__all__ = ["EXECUTORS", "Executor", "SequentialExecutor", "TaskError", "TaskFailedError",
-           "receive", "make_executor", "check_travel"]
+__all__ = ["EXECUTORS", "EXECUTOR_OPTIONS", "Executor", "SequentialExecutor", "TaskError", "TaskFailedError",
+           "receive", "make_executor", "open_executor", "check_travel"]
 
 EXECUTORS = ("sequential", "processes", "dask", "ray")
+EXECUTOR_OPTIONS = ("executor", "n_jobs", "client", "devices", "retries", "max_tasks_per_worker")  #: the trainers' executor arguments
 WORKER_DIED = "died with its worker process (killed by a signal, or out of memory)"
 
 
@@ -111,8 +114,11 @@ class TaskError:
                    attempts, fields.get("pid"), exception)
 
 
-class TaskFailedError(RuntimeError):
-    """A fold failed: the message names it and includes the worker's traceback.
+class TaskFailedError(FoldError):
+    """A fold failed in a worker: the message names it and includes the worker's traceback.
+
+    A :class:`~kfold.fold.FoldError`, so ``except kfold.FoldError`` catches a
+    failed fold wherever it ran; ``error`` holds the :class:`TaskError`.
 
     Examples
     --------
@@ -129,7 +135,8 @@ class TaskFailedError(RuntimeError):
         live = error.exception is not None and error.exception.__traceback__ is not None
         if error.traceback and not live:  # a live exception shows its own traceback (chained)
             text += "\n\nWorker traceback:\n" + error.traceback.rstrip()
-        super().__init__(text)
+        RuntimeError.__init__(self, text)  # FoldError's own wording is "Fold N failed: ..."
+        self.fold, self.candidate, self.reason = error.fold, error.candidate, text
 
 
 def receive(task: Any, ok: bool, payload: bytes, attempts: int = 1) -> Any:
@@ -222,7 +229,7 @@ class SequentialExecutor(Executor):
 
 
 def make_executor(executor: Any = "sequential", *, n_jobs: int | None = None, client: Any = None,
-                  devices: Any = None, retries: int = 0) -> Executor:
+                  devices: Any = None, retries: int = 0, max_tasks_per_worker: int | None = None) -> Executor:
     """The executor named by ``executor`` (or ``executor`` itself, if it is one).
 
     Parameters
@@ -241,11 +248,21 @@ def make_executor(executor: Any = "sequential", *, n_jobs: int | None = None, cl
     retries : int, default 0
         How many times a task whose worker died (killed, out of memory) runs
         again before it is reported as failed. Exceptions are not retried.
+    max_tasks_per_worker : int, optional
+        ``"processes"`` only (``n_jobs`` of 2 or more): replace the worker
+        processes with fresh ones after about this many tasks (folds) each,
+        so that memory stays flat over long runs (TensorFlow keeps a few MB
+        per model built in a process, even after ``clear_session``). The tasks
+        run in chunks of ``n_jobs * max_tasks_per_worker`` on fresh workers,
+        each of which imports TensorFlow again. ``None`` (the default) keeps
+        the workers. See docs/parallel.md.
 
     Examples
     --------
     >>> make_executor()
     SequentialExecutor(n_workers=1, retries=0)
+    >>> make_executor("processes", n_jobs=2, max_tasks_per_worker=5)
+    ProcessExecutor(n_workers=2, retries=0, max_tasks_per_worker=5)
     >>> make_executor("threads")
     Traceback (most recent call last):
     ...
@@ -253,7 +270,26 @@ def make_executor(executor: Any = "sequential", *, n_jobs: int | None = None, cl
     """
     from ._executor_args import build_executor
 
-    return build_executor(executor, n_jobs=n_jobs, client=client, devices=devices, retries=retries)
+    return build_executor(executor, n_jobs=n_jobs, client=client, devices=devices, retries=retries,
+                          max_tasks_per_worker=max_tasks_per_worker)
+
+
+@contextlib.contextmanager
+def open_executor(executor: Any = "sequential", **options: Any) -> Iterator[Executor]:
+    """:func:`make_executor` as a context: an executor made here is closed at the end, one passed in is not.
+
+    Examples
+    --------
+    >>> with open_executor("sequential") as executor:
+    ...     executor.name
+    'sequential'
+    """
+    made = make_executor(executor, **options)
+    try:
+        yield made
+    finally:
+        if made is not executor:
+            made.close()
 
 
 def check_travel(executor: Executor, build_fn: Callable[[], Any], *, return_models: bool = False,

@@ -8,7 +8,8 @@ from ._data import as_arrays, check_same_length, n_samples
 from .fold import FitConfig
 from ._random import user_random_state
 from .preprocessing import apply_preprocess, check_preprocess, fit_preprocess
-from .trainer import _check_callbacks, resolve_seed
+from .trainer import resolve_seed
+from .training import check_callbacks
 from .training import build_model, check_build_fn, train_model, validation_batch_size
 
 __all__ = ["FinalModel", "fit_final"]
@@ -95,7 +96,7 @@ def fit_final(
     check_same_length(n_samples(x), y=y, sample_weight=sample_weight)
     check_choice("verbose", verbose, (0, 1, 2))
     check_preprocess(preprocess, x)
-    config = FitConfig(epochs=epochs, batch_size=batch_size, callbacks=_check_callbacks(callbacks),
+    config = FitConfig(epochs=epochs, batch_size=batch_size, callbacks=check_callbacks(callbacks),
                        fit_kwargs=fit_kwargs or {})
     seed = resolve_seed(seed)
     fitted, x_train = fit_preprocess(preprocess, x)

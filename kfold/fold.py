@@ -122,6 +122,7 @@ class FoldError(RuntimeError):
     def __init__(self, fold: int, reason: str) -> None:
         super().__init__(f"Fold {fold + 1} failed: {reason}")
         self.fold, self.reason = fold, reason
+        self.candidate: int | None = None  #: set when the fold belongs to a search's candidate
 
 
 def non_finite_loss(history: dict[str, list[float]]) -> str | None:

@@ -24,6 +24,7 @@ import numpy as np
 
 from ._data import as_arrays, n_samples, take
 from .candidates import check_candidates, parameter_grid, plain, sample_parameters
+from .executors import EXECUTOR_OPTIONS, open_executor
 from .search import describe_cv, run_search
 from .search_result import SearchResult, Table, _objects
 
@@ -181,7 +182,9 @@ def nested_cross_validate(
         0 silent; 1 a line per outer fold; 2 also a line per inner candidate.
     **search_kwargs
         Passed to the inner search: ``select``, ``skip``, ``smooth``, ``rule``,
-        ``mode``, ``refit_epochs``, ``callbacks``, ``fit_kwargs``, ``strategy``...
+        ``mode``, ``refit_epochs``, ``callbacks``, ``fit_kwargs``, ``strategy``, and the
+        executor arguments of :func:`kfold.cross_validate` (``executor``, ``n_jobs``,
+        ``client``, ``devices``, ``retries``: one executor serves every outer fold).
 
     Returns
     -------
@@ -211,23 +214,36 @@ def nested_cross_validate(
     tasks = plan_folds(outer_cv, n_samples(x), y, groups, seed=seed)
     scores: dict[str, list[float]] = {}
     searches = []
-    for task in tasks:
-        search = run_search(build_fn, candidates, take(x, task.train), take(y, task.train),
-                            cv=inner_cv, epochs=epochs, batch_size=batch_size, preprocess=preprocess,
-                            sample_weight=take(sample_weight, task.train), groups=take(groups, task.train),
-                            seed=task.seed, verbose=max(0, verbose - 1), refit=True, **search_kwargs)
-        outer = search.best_model.evaluate(take(x, task.val), take(y, task.val),
-                                           sample_weight=take(sample_weight, task.val))
-        for key, value in outer.items():
-            scores.setdefault(key, []).append(float(value))
-        search.best_model = None  # keep the curves, not the models
-        searches.append(search)
-        if verbose:
-            text = ", ".join(f"{k} {v:.4g}" for k, v in outer.items())
-            print(f"outer fold {task.fold + 1}/{len(tasks)}: {text} | selected {search.best_params!r}, "
-                  f"epoch {search.best_epoch}")
+    options = {name: search_kwargs.pop(name) for name in EXECUTOR_OPTIONS if name in search_kwargs}
+    with open_executor(**options) as executor:  # started once for all outer folds
+        for task in tasks:
+            searches.append(_outer_fold(build_fn, candidates, x, y, task, inner_cv=inner_cv, epochs=epochs,
+                                        batch_size=batch_size, preprocess=preprocess,
+                                        sample_weight=sample_weight, groups=groups, verbose=verbose,
+                                        n_outer=len(tasks), scores=scores, executor=executor,
+                                        **search_kwargs))
     params = {"outer_cv": describe_cv(outer_cv), "inner_cv": describe_cv(inner_cv), "epochs": epochs,
               "batch_size": batch_size, "n_iter": n_iter, "seed": seed, "candidates": plain(candidates),
               "outer_fold_seeds": [t.seed for t in tasks]}
     return NestedResult({k: np.array(v) for k, v in scores.items()}, searches,
                         [(t.train, t.val) for t in tasks], params)
+
+
+def _outer_fold(build_fn: Callable, candidates: list, x: Any, y: Any, task: Any, *, inner_cv: Any,
+                epochs: int, batch_size: int, preprocess: Any, sample_weight: Any, groups: Any,
+                verbose: int, n_outer: int, scores: dict, **search_kwargs: Any) -> Any:
+    """Search on the outer fold's training part, refit, score on its test part (into ``scores``)."""
+    search = run_search(build_fn, candidates, take(x, task.train), take(y, task.train),
+                        cv=inner_cv, epochs=epochs, batch_size=batch_size, preprocess=preprocess,
+                        sample_weight=take(sample_weight, task.train), groups=take(groups, task.train),
+                        seed=task.seed, verbose=max(0, verbose - 1), refit=True, **search_kwargs)
+    outer = search.best_model.evaluate(take(x, task.val), take(y, task.val),
+                                       sample_weight=take(sample_weight, task.val))
+    for key, value in outer.items():
+        scores.setdefault(key, []).append(float(value))
+    search.best_model = None  # keep the curves, not the models
+    if verbose:
+        text = ", ".join(f"{k} {v:.4g}" for k, v in outer.items())
+        print(f"outer fold {task.fold + 1}/{n_outer}: {text} | selected {search.best_params!r}, "
+              f"epoch {search.best_epoch}")
+    return search

@@ -58,12 +58,12 @@ class FoldProgress:
         if self._bar is not None:
             self._bar.write(message, file=self.file)
 
-    def done(self, index: int, scores: dict[str, float], seconds: float) -> None:
-        """Report that fold ``index`` (0-based) finished with ``scores``."""
+    def done(self, index: int, scores: dict[str, float], seconds: float, *, name: str | None = None) -> None:
+        """Report that fold ``index`` (0-based) finished with ``scores`` (``name`` replaces "Fold 2/5")."""
         if self._bar is None:
             return
-        self._bar.write(f"{self.label.capitalize()} {index + 1}/{self.total} - {seconds:.1f}s - "
-                        f"{format_scores(scores)}", file=self.file)
+        name = name or f"{self.label.capitalize()} {index + 1}/{self.total}"
+        self._bar.write(f"{name} - {seconds:.1f}s - {format_scores(scores)}", file=self.file)
         self._bar.update(1)
 
     def __exit__(self, *exc: Any) -> None:

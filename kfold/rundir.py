@@ -240,6 +240,11 @@ def cv_manifest(params: dict, folds: list, data_digest: str) -> dict:
 def load(path: str | os.PathLike) -> Any:
     """The result of the run saved in the run directory ``path`` (finished folds only).
 
+    A ``cross_validate`` run gives its :class:`~kfold.CVResult`; a
+    ``grid_search``/``random_search`` run gives its :class:`~kfold.SearchResult`
+    (finished candidates only, no ``best_model``: see
+    :func:`kfold.search_rundir.load_search`).
+
     Examples
     --------
     >>> import tempfile
@@ -258,6 +263,10 @@ def load(path: str | os.PathLike) -> Any:
         manifest = json.loads((path / MANIFEST).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         fail("path", f"a run directory with a readable {MANIFEST}", str(path))
+    if manifest.get("kind") == "search":
+        from .search_rundir import load_search
+
+        return load_search(path, manifest)
     settings = manifest["settings"]
     seeds = settings.get("fold_seeds", [0] * len(manifest["folds"]))
     tasks = [FoldTask(i, np.asarray(t, dtype=np.intp), np.asarray(v, dtype=np.intp), seed)

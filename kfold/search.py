@@ -14,7 +14,9 @@ keeps its full :class:`~kfold.CVResult`.
 """
 from __future__ import annotations
 
-from typing import Any, Callable
+import contextlib
+import os
+from typing import Any, Callable, Iterator
 
 import numpy as np
 
@@ -22,6 +24,8 @@ from ._checks import check_choice, check_positive_int, fail
 from ._data import as_arrays, n_samples
 from .candidates import bind, check_candidates, parameter_grid, plain, sample_parameters
 from .cv import PredefinedSplits, folds_hash
+from .executors import EXECUTOR_OPTIONS, open_executor
+from .fold import FoldError
 from .reporting import RULES, MODES, _check_smooth
 from .search_result import SearchResult
 
@@ -93,17 +97,80 @@ def _record(result: Any, cv: Any, index: int, candidate: dict) -> None:
     result.params["candidate_index"] = index
 
 
+@contextlib.contextmanager
+def _naming_candidate(candidates: list[dict]) -> Iterator[None]:
+    """A fold that fails also names its candidate (from 1) and the candidate's parameters."""
+    try:
+        yield
+    except FoldError as error:
+        i = error.candidate
+        if i is not None:
+            text = error.args[0].replace(f" (candidate {i + 1})", "")
+            error.args = (f"Candidate {i + 1} {plain(candidates[i])!r}: {text}", *error.args[1:])
+        raise
+
+
+_OPEN_KWARGS = ("run_dir", "overwrite", "save_weights")  # what PlannedRun.open takes, not plan_run
+
+
+def _one_by_one(build_fn: Callable, routed: list, x: Any, y: Any, cv: Any, shared: dict, run_dirs: list,
+                executor: Any, report: Callable[[int, Any], None]) -> list:
+    """In this process: one ``cross_validate`` per candidate (fused folds when possible)."""
+    from .trainer import cross_validate
+
+    results = []
+    for i, r in enumerate(routed):
+        try:
+            results.append(cross_validate(bind(build_fn, r["build"]), x, y, cv=cv, epochs=r["epochs"],
+                                          batch_size=r["batch_size"], fit_kwargs=r["fit"], executor=executor,
+                                          run_dir=run_dirs[i], **shared))
+        except FoldError as error:
+            error.candidate = i
+            raise
+        report(i, results[-1])
+    return results
+
+
+def _all_at_once(build_fn: Callable, routed: list, x: Any, y: Any, cv: Any, shared: dict, run_dirs: list,
+                 executor: Any, report: Callable[[int, Any], None]) -> list:
+    """On workers or a cluster: every fold of every candidate is one task, all sent at once."""
+    from .executors import check_travel
+    from .strategy import run_many
+    from .trainer import plan_run
+
+    shared = dict(shared)
+    on_error = shared.pop("on_error", "raise")
+    opening = {name: shared.pop(name) for name in _OPEN_KWARGS if name in shared}
+    runs = [plan_run(bind(build_fn, r["build"]), x, y, cv=cv, epochs=r["epochs"], batch_size=r["batch_size"],
+                     fit_kwargs=r["fit"], **shared) for r in routed]
+    others = {f"build_fn of candidate {i + 1}": run.build_fn for i, run in enumerate(runs[1:], 1)}
+    check_travel(executor, runs[0].build_fn, return_models=runs[0].config.return_model,
+                 preprocess=shared.get("preprocess"), callbacks=runs[0].config.callbacks, **others)
+    for run, run_dir in zip(runs, run_dirs):
+        run.open(run_dir, **opening)
+    why = f"executor={executor.name!r} trains one fold of one candidate per task on {executor.n_workers} workers"
+    run_many(runs, executor, strategy=shared.get("strategy", "auto"), on_error=on_error,
+             verbose=shared.get("verbose", 0))
+    results = [run.result("sequential", why, executor) for run in runs]
+    for i, result in enumerate(results):
+        report(i, result)
+    return results
+
+
 def run_search(build_fn: Callable, candidates: list[dict], x: Any, y: Any, *, cv: Any = 5,
                epochs: int, batch_size: int = 32, select: str = "val_loss", skip: int = 0,
                smooth: float | None = None, rule: str = "min", mode: str = "auto",
                refit: bool = True, refit_epochs: Any = "same", preprocess: Any = None,
                callbacks: Any = None, fit_kwargs: dict | None = None, sample_weight: Any = None,
                groups: Any = None, seed: int | None = None, verbose: int = 1,
-               record: dict | None = None, **cv_kwargs: Any) -> SearchResult:
+               record: dict | None = None, run_dir: str | os.PathLike | None = None,
+               overwrite: bool = False, **cv_kwargs: Any) -> SearchResult:
     """Cross-validate each candidate on one fold manifest, choose, and refit.
 
     The engine behind :func:`grid_search` and :func:`random_search`; the
-    arguments are theirs, with the candidates as a list of dicts.
+    arguments are theirs, with the candidates as a list of dicts. With
+    ``run_dir``, the search manifest is written (or checked) before any training
+    and candidate ``i`` runs in ``run_dir/candidate_<i>`` (:mod:`kfold.search_rundir`).
 
     Examples
     --------
@@ -117,7 +184,7 @@ def run_search(build_fn: Callable, candidates: list[dict], x: Any, y: Any, *, cv
     ({'lr': 0.1}, 0.1)
     """
     from .final import fit_final
-    from .trainer import cross_validate, plan_folds, resolve_seed
+    from .trainer import plan_folds, resolve_seed
 
     _check_options(select, skip, smooth, rule, mode, refit_epochs, verbose)
     routed = check_candidates(build_fn, candidates, epochs=epochs, batch_size=batch_size,
@@ -125,21 +192,35 @@ def run_search(build_fn: Callable, candidates: list[dict], x: Any, y: Any, *, cv
     x, y, groups = as_arrays(x, "x"), as_arrays(y, "y"), as_arrays(groups, "groups")
     seed = resolve_seed(seed)
     folds = [(t.train, t.val) for t in plan_folds(cv, n_samples(x), y, groups, seed=seed)]
+    options = {name: cv_kwargs.pop(name) for name in EXECUTOR_OPTIONS if name in cv_kwargs}
     shared = dict(preprocess=preprocess, callbacks=callbacks, sample_weight=sample_weight,
                   seed=seed, verbose=max(0, verbose - 1), **cv_kwargs)
-    results = []
-    for i, (candidate, r) in enumerate(zip(candidates, routed)):
-        result = cross_validate(bind(build_fn, r["build"]), x, y, cv=PredefinedSplits(folds),
-                                epochs=r["epochs"], batch_size=r["batch_size"], fit_kwargs=r["fit"],
-                                **shared)
-        _record(result, cv, i, candidate)
-        _check_select(result, select)  # fails after the first candidate, not the last
-        results.append(result)
-        if verbose:
-            selection = result.best_epoch(select, skip=skip, smooth=smooth, mode=mode, rule=rule)
-            print(f"[{i + 1}/{len(candidates)}] {candidate!r}: {selection}")
     record = {**(record or {}), "seed": seed, "cv": describe_cv(cv), "n_candidates": len(candidates),
               "folds_hash": folds_hash(folds), "refit_epochs_policy": plain(refit_epochs)}
+    store = None
+    if run_dir is not None:  # the manifest first, then each candidate in its own run directory
+        from .search_rundir import open_search_dir
+
+        settings = dict(build_fn=build_fn, epochs=epochs, batch_size=batch_size, preprocess=preprocess,
+                        callbacks=callbacks, fit_kwargs=fit_kwargs,
+                        strategy=cv_kwargs.get("strategy", "auto"))
+        choice = dict(select=select, skip=skip, smooth=smooth, mode=mode, rule=rule, refit=refit,
+                      refit_epochs=refit_epochs)
+        store = open_search_dir(run_dir, candidates, folds, (x, y, sample_weight), record, settings,
+                                choice, overwrite=overwrite)
+        record["run_dir"] = str(run_dir)
+    def report(i: int, result: Any) -> None:  # each candidate, once its folds are all done
+        _record(result, cv, i, candidates[i])
+        _check_select(result, select)  # with one candidate at a time: fails after the first
+        if verbose:
+            selection = result.best_epoch(select, skip=skip, smooth=smooth, mode=mode, rule=rule)
+            print(f"[{i + 1}/{len(candidates)}] {candidates[i]!r}: {selection}")
+
+    with open_executor(**options) as executor:  # one pool or cluster serves every candidate
+        run_dirs = [None if store is None else store.candidate_dir(i) for i in range(len(candidates))]
+        train = _one_by_one if executor.in_process else _all_at_once
+        with _naming_candidate(candidates):
+            results = train(build_fn, routed, x, y, PredefinedSplits(folds), shared, run_dirs, executor, report)
     search = SearchResult(results, list(candidates), select=select, skip=skip, smooth=smooth,
                           mode=mode, rule=rule, params=record)
     if refit:
@@ -158,6 +239,7 @@ def grid_search(build_fn: Callable, param_grid: Any, x: Any, y: Any, *, cv: Any 
                 refit: bool = True, refit_epochs: Any = "same", preprocess: Any = None,
                 callbacks: Any = None, fit_kwargs: dict | None = None, sample_weight: Any = None,
                 groups: Any = None, seed: int | None = None, verbose: int = 1,
+                run_dir: str | os.PathLike | None = None, overwrite: bool = False,
                 **cv_kwargs: Any) -> SearchResult:
     """Cross-validate every combination of ``param_grid`` and pick the best (params, epoch).
 
@@ -195,8 +277,24 @@ def grid_search(build_fn: Callable, param_grid: Any, x: Any, y: Any, *, cv: Any 
         As in :func:`kfold.cross_validate`; ``seed`` also seeds the refit.
     verbose : {0, 1, 2}
         0 silent; 1 one line per candidate; 2 also each candidate's fold progress.
+    run_dir : path, optional
+        Save the search there: a manifest (candidates, folds and their hash, data
+        hash, seed, settings, package versions) before any training, then
+        candidate ``i`` as the ``cross_validate`` run directory
+        ``run_dir/candidate_<i>``, each fold written the moment it ends. Running
+        again with the same ``run_dir`` skips the finished folds and candidates;
+        ``kfold.load(run_dir)`` returns the :class:`SearchResult` (without
+        ``best_model``). A folder holding another search is refused (the message
+        says what differs); changing only ``select``, ``skip``, ``smooth``,
+        ``mode``, ``rule`` or the refit reuses every candidate.
+    overwrite : bool
+        With ``run_dir``: delete the folder's old search and start fresh.
     **cv_kwargs
-        Passed on to :func:`kfold.cross_validate` (e.g. ``strategy=``).
+        Passed on to :func:`kfold.cross_validate`: ``strategy``, ``on_error``,
+        ``executor``, ``n_jobs``, ``client``, ``devices``, ``retries``... One
+        executor (its worker processes, or its Dask cluster) serves every
+        candidate; each fold of each candidate is one task, and a failing fold's
+        error names its candidate.
 
     Returns
     -------
@@ -224,7 +322,8 @@ def grid_search(build_fn: Callable, param_grid: Any, x: Any, y: Any, *, cv: Any 
                       batch_size=batch_size, select=select, skip=skip, smooth=smooth, rule=rule,
                       mode=mode, refit=refit, refit_epochs=refit_epochs, preprocess=preprocess,
                       callbacks=callbacks, fit_kwargs=fit_kwargs, sample_weight=sample_weight,
-                      groups=groups, seed=seed, verbose=verbose, record={"kind": "grid"}, **cv_kwargs)
+                      groups=groups, seed=seed, verbose=verbose, record={"kind": "grid"}, run_dir=run_dir,
+                      overwrite=overwrite, **cv_kwargs)
 
 
 def random_search(build_fn: Callable, param_distributions: Any, x: Any, y: Any, *, n_iter: int = 10,
@@ -245,7 +344,7 @@ def random_search(build_fn: Callable, param_distributions: Any, x: Any, y: Any, 
     seed : int, optional
         Seeds the draws and the training, as in :func:`grid_search` (recorded when None).
     **kwargs
-        Every other argument of :func:`grid_search` (``cv``, ``epochs``, ...).
+        Every other argument of :func:`grid_search` (``cv``, ``epochs``, ``run_dir``, ...).
 
     Returns
     -------

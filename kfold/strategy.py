@@ -4,7 +4,9 @@
 the readable reference. ``"fused"`` trains all fold models together in one
 compiled graph (:mod:`kfold.fused`): the same curves, many times faster for
 small models. ``"auto"`` fuses when the model and settings allow it and says why
-not otherwise.
+not otherwise. With an executor other than ``"sequential"`` (worker processes, a
+Dask cluster), each fold is one task, trained by :func:`~kfold.fold.run_fold` in
+a worker, and the folds come back as they finish.
 
 Every finished fold is handed to ``on_outcome`` at once (the trainer saves it to
 the run directory there), so a crash later loses nothing that finished. A fold
@@ -15,14 +17,16 @@ with ``"skip"`` the failure is recorded and the other folds go on.
 from __future__ import annotations
 
 import traceback
-from typing import Any, Callable
+import functools
+from typing import Any, Callable, NamedTuple
 
 from ._checks import check_choice, fail
+from .executors import Executor, TaskError
 from .fold import FitConfig, FoldData, FoldError, FoldOutcome, FoldTask, non_finite_loss, run_fold
 from .fused import NotFusable, check_fusable, run_folds_fused
 from .progress import FoldProgress
 
-__all__ = ["STRATEGIES", "ON_ERROR", "run_folds"]
+__all__ = ["STRATEGIES", "ON_ERROR", "check_strategy", "run_folds", "CandidateFold", "run_candidate_fold", "run_many"]
 
 STRATEGIES = ("auto", "fused", "sequential")
 ON_ERROR = ("raise", "skip")
@@ -73,10 +77,51 @@ def _fused(build_fn: Callable, data: FoldData, tasks: list[FoldTask], config: Fi
     return [finish(outcome) for outcome in outcomes]
 
 
+def _on_executor(build_fn: Callable, data: FoldData, tasks: list[FoldTask], config: FitConfig,
+                 finish: _Finish, executor: Executor) -> list[FoldOutcome]:
+    """One task per fold on ``executor``; each outcome is finished (saved) as it arrives."""
+    fold_fn = functools.partial(run_fold, build_fn, config=config)
+    return [finish(_received(task.fold, outcome, finish.on_error))
+            for task, outcome in executor.run(fold_fn, data, tasks)]
+
+
+def _received(fold: int, outcome: Any, on_error: str) -> FoldOutcome:
+    """A worker's outcome; a failed task becomes a failed fold, or is raised."""
+    if not isinstance(outcome, TaskError):
+        return outcome
+    if on_error == "raise":
+        raise outcome.to_exception()  # leaving the executor's loop stops the other tasks
+    return FoldOutcome(fold, {}, {}, 0.0, 0.0, error=str(outcome.to_exception()))
+
+
+def check_strategy(strategy: Any, executor: Executor | None) -> None:
+    """Raise unless ``strategy`` is known and can run on ``executor``.
+
+    Examples
+    --------
+    >>> from kfold.executors import make_executor
+    >>> check_strategy("fused", make_executor("sequential"))
+    >>> check_strategy("fast", None)
+    Traceback (most recent call last):
+    ...
+    ValueError: Invalid `strategy`. Expected one of 'auto', 'fused', 'sequential'. Received: strategy='fast'
+    """
+    check_choice("strategy", strategy, STRATEGIES)
+    if strategy == "fused" and executor is not None and not executor.in_process:
+        fail("strategy", '"auto" or "sequential" with a parallel executor', strategy,
+             f"executor={executor.name!r} trains one fold per task; fused training runs all folds "
+             "in one process: use executor=\"sequential\" for it")
+
+
 def run_folds(build_fn: Callable[[], Any], data: FoldData, tasks: list[FoldTask], config: FitConfig,
               strategy: str, progress: FoldProgress, *, on_error: str = "raise",
-              on_outcome: Callable[[FoldOutcome], None] | None = None) -> tuple[list[FoldOutcome], str, str]:
+              on_outcome: Callable[[FoldOutcome], None] | None = None,
+              executor: Executor | None = None) -> tuple[list[FoldOutcome], str, str]:
     """Train every fold with ``strategy``; return the outcomes, the strategy that ran and why.
+
+    With an ``executor`` that runs elsewhere (worker processes, Dask), each fold
+    is one task trained by ``model.fit`` in a worker: ``strategy="fused"`` is
+    refused there, ``"auto"`` runs sequentially in each worker.
 
     Examples
     --------
@@ -90,9 +135,12 @@ def run_folds(build_fn: Callable[[], Any], data: FoldData, tasks: list[FoldTask]
     >>> ran, why
     ('sequential', 'strategy="sequential" was asked for')
     """
-    check_choice("strategy", strategy, STRATEGIES)
+    check_strategy(strategy, executor)
     check_choice("on_error", on_error, ON_ERROR)
     finish = _Finish(on_error, on_outcome, progress)
+    if executor is not None and not executor.in_process:
+        why = f"executor={executor.name!r} trains one fold per task on {executor.n_workers} workers"
+        return _on_executor(build_fn, data, tasks, config, finish, executor), "sequential", why
     if strategy == "sequential" or not tasks:
         return _sequential(build_fn, data, tasks, config, finish), strategy, 'strategy="sequential" was asked for'
     reason = check_fusable(config)
@@ -107,3 +155,64 @@ def run_folds(build_fn: Callable[[], Any], data: FoldData, tasks: list[FoldTask]
              f"Fused training is not possible: {reason}. Use strategy=\"auto\" or \"sequential\"")
     progress.note(f"Training the folds one after another (strategy=\"sequential\"): {reason}")
     return _sequential(build_fn, data, tasks, config, finish), "sequential", reason
+
+
+class CandidateFold(NamedTuple):
+    """One fold of one candidate of a search: the unit of work sent to a worker."""
+
+    candidate: int  #: 0-based candidate number
+    fold: FoldTask
+
+
+def run_candidate_fold(jobs: list[tuple[Callable, FitConfig]], data: FoldData, task: CandidateFold) -> FoldOutcome:
+    """Train ``task``'s fold with its candidate's build function and settings (``jobs[candidate]``).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from kfold.training import _doctest_model
+    >>> task = CandidateFold(1, FoldTask(0, np.arange(2, 8), np.arange(2), seed=0))
+    >>> jobs = [(None, None), (_doctest_model, FitConfig(epochs=2))]
+    >>> len(run_candidate_fold(jobs, FoldData(np.random.rand(8, 2), np.random.rand(8)), task).history["loss"])
+    2
+    """
+    build_fn, config = jobs[task.candidate]
+    return run_fold(build_fn, data, task.fold, config)
+
+
+class _OfCandidate:
+    """A candidate's view of the search's progress bar: its folds are named "Candidate 2, fold 3/5"."""
+
+    def __init__(self, progress: FoldProgress, candidate: int, n_folds: int) -> None:
+        self.progress, self.candidate, self.n_folds = progress, candidate, n_folds
+
+    def note(self, message: str) -> None:
+        self.progress.note(f"Candidate {self.candidate + 1}: {message}")
+
+    def done(self, index: int, scores: dict[str, float], seconds: float) -> None:
+        name = f"Candidate {self.candidate + 1}, fold {index + 1}/{self.n_folds}"
+        self.progress.done(index, scores, seconds, name=name)
+
+
+def run_many(runs: list[Any], executor: Executor, *, strategy: str, on_error: str, verbose: int) -> None:
+    """Send the missing folds of every run (a search's candidates) to ``executor`` at once.
+
+    Every fold of every candidate is one task, so no worker waits for a candidate
+    to finish. Each outcome goes to its run (:class:`kfold.trainer.PlannedRun`),
+    which keeps and saves it the moment it arrives. All runs share the data.
+    """
+    check_strategy(strategy, executor)
+    check_choice("on_error", on_error, ON_ERROR)
+    tasks = [CandidateFold(i, task) for i, run in enumerate(runs) for task in run.todo()]
+    if not tasks:
+        return
+    jobs = [(run.build_fn, run.config) for run in runs]
+    with FoldProgress(len(tasks), verbose) as progress:
+        finishes = [_Finish(on_error, run.keep, _OfCandidate(progress, i, len(run.tasks)))
+                    for i, run in enumerate(runs)]
+        for task, outcome in executor.run(functools.partial(run_candidate_fold, jobs), runs[0].data, tasks):
+            try:
+                finishes[task.candidate](_received(task.fold.fold, outcome, on_error))
+            except FoldError as error:
+                error.candidate = task.candidate
+                raise

@@ -7,6 +7,7 @@ per-epoch metric of every fold kept.
 """
 from __future__ import annotations
 
+import dataclasses
 import numbers
 import os
 import warnings
@@ -18,15 +19,16 @@ from ._checks import Described, check_choice, fail
 from ._data import as_arrays, check_finite, check_same_length, n_samples
 from ._random import user_random_state
 from .fold import FitConfig, FoldData, FoldError, FoldOutcome, FoldTask, fold_seeds
+from .executors import check_travel, open_executor
 from .history import CVHistory
 from .preprocessing import check_preprocess
 from .progress import FoldProgress
 from .result import CVResult
 from .rundir import RunDir, cv_manifest, data_hash
 from .strategy import run_folds
-from .training import check_build_fn
+from .training import check_build_fn, check_callbacks
 
-__all__ = ["cross_validate", "plan_folds", "resolve_seed", "collect"]
+__all__ = ["cross_validate", "plan_folds", "plan_run", "PlannedRun", "resolve_seed", "collect"]
 
 
 def resolve_seed(seed: int | None) -> int:
@@ -103,17 +105,6 @@ def collect(outcomes: Sequence[FoldOutcome], tasks: Sequence[FoldTask], params: 
     )
 
 
-def _check_callbacks(callbacks: Any) -> tuple:
-    from ._backend import import_keras
-
-    callbacks = tuple(callbacks or ())
-    keras = import_keras()
-    for callback in callbacks:
-        if not isinstance(callback, keras.callbacks.Callback):
-            fail("callbacks", "a list of keras.callbacks.Callback instances", callbacks, error=TypeError)
-    return callbacks
-
-
 def _params(build_fn: Callable, cv: Any, tasks: list[FoldTask], config: FitConfig, seed: int,
             n: int, preprocess: Any) -> dict:
     from . import __version__
@@ -138,7 +129,9 @@ def cross_validate(
     fit_kwargs: dict | None = None, sample_weight: Any = None, groups: Any = None,
     seed: int | None = None, verbose: int = 1, return_models: bool = False, strategy: str = "auto",
     run_dir: str | os.PathLike | None = None, overwrite: bool = False, save_weights: bool = False,
-    on_error: str = "raise", nan_policy: str = "raise",
+    on_error: str = "raise", nan_policy: str = "raise", executor: Any = "sequential",
+    n_jobs: int | None = None, client: Any = None, devices: Any = None, retries: int = 0,
+    max_tasks_per_worker: int | None = None,
 ) -> CVResult:
     """Train a fresh model per fold and record every per-epoch metric of every fold.
 
@@ -184,7 +177,8 @@ def cross_validate(
     run_dir : path, optional
         Save the run there: a manifest (folds, data hash, settings) first, then
         each fold the moment it finishes. Running again with the same ``run_dir``
-        skips the finished folds, so a crashed run resumes where it stopped;
+        skips the finished folds (a fold that failed runs again), so a crashed
+        run resumes where it stopped, on any executor;
         :func:`kfold.load` reads it back. A folder holding another run is refused
         (the message says what differs) unless ``overwrite=True``.
     save_weights : bool
@@ -197,6 +191,18 @@ def cross_validate(
     nan_policy : {"raise", "warn"}
         NaN or infinite values in ``x``, ``y`` or ``sample_weight``: an error
         before any training, or only a warning.
+    executor : {"sequential", "processes", "dask", "ray"} or Executor
+        Where the folds run: in this process (default), in ``n_jobs`` local
+        worker processes (spawned, safe in Jupyter, TensorFlow limited to
+        ``cpu_count // n_jobs`` threads each), or on a Dask cluster (``client``).
+        Each fold is one task; the same seed gives the same histories on every
+        executor. What cannot reach the workers is refused before any training.
+        See :func:`kfold.executors.make_executor` and docs/parallel.md.
+    n_jobs, client, devices, retries, max_tasks_per_worker
+        Worker count, Dask client or scheduler address, GPUs (one per worker),
+        how often a fold whose worker died runs again, and (``"processes"``)
+        fresh workers after this many folds each, so that memory stays flat over
+        long runs: see :func:`kfold.executors.make_executor`.
 
     Returns
     -------
@@ -216,6 +222,86 @@ def cross_validate(
     >>> result.history["val_mae"].shape, sorted(result.scores)
     ((4, 3), ['loss', 'mae'])
     """
+    run = plan_run(build_fn, x, y, cv=cv, epochs=epochs, batch_size=batch_size, preprocess=preprocess,
+                   callbacks=callbacks, fit_kwargs=fit_kwargs, sample_weight=sample_weight, groups=groups,
+                   seed=seed, verbose=verbose, return_models=return_models, strategy=strategy,
+                   nan_policy=nan_policy)
+    with open_executor(executor, n_jobs=n_jobs, client=client, devices=devices, retries=retries,
+                       max_tasks_per_worker=max_tasks_per_worker) as runner:
+        check_travel(runner, build_fn, return_models=run.config.return_model, preprocess=preprocess,
+                     callbacks=run.config.callbacks)
+        run.open(run_dir, overwrite=overwrite, save_weights=save_weights)
+        ran, why = _train(run, runner, strategy=strategy, verbose=verbose, on_error=on_error)
+    return run.result(ran, why, runner)
+
+
+@dataclasses.dataclass
+class PlannedRun:
+    """A cross-validation checked and planned (folds, seeds, settings), not trained yet.
+
+    :func:`cross_validate` trains one; a search on worker processes or a cluster
+    plans one per candidate and sends all their folds at once
+    (:func:`kfold.strategy.run_many`).
+
+    Examples
+    --------
+    >>> from kfold.training import _doctest_model
+    >>> run = plan_run(_doctest_model, np.random.rand(10, 2), np.random.rand(10), cv=2, epochs=1, seed=0)
+    >>> [t.fold for t in run.todo()], run.params["epochs"]
+    ([0, 1], 1)
+    """
+
+    build_fn: Callable[[], Any]
+    data: FoldData
+    tasks: list[FoldTask]
+    config: FitConfig
+    params: dict
+    store: RunDir | None = None
+    save_weights: bool = False
+    finished: list[FoldOutcome] = dataclasses.field(default_factory=list)
+
+    def open(self, run_dir: str | os.PathLike | None, *, overwrite: bool = False,
+             save_weights: bool = False) -> None:
+        """Open (or resume) the run directory: finished folds are taken from it, failed ones run again."""
+        if run_dir is None:
+            return
+        data = self.data
+        manifest = cv_manifest(self.params, [(t.train, t.val) for t in self.tasks],
+                               data_hash(data.x, data.y, data.sample_weight))
+        self.store, self.save_weights = RunDir(run_dir, manifest, overwrite=overwrite), save_weights
+        self.finished = [o for o in self.store.finished().values() if o.error is None]
+
+    def todo(self) -> list[FoldTask]:
+        """The folds still to train."""
+        done = {o.fold for o in self.finished}
+        return [t for t in self.tasks if t.fold not in done]
+
+    def keep(self, outcome: FoldOutcome) -> None:
+        """A fold that just ended: saved at once (with a run directory), then kept."""
+        if self.store is not None:
+            self.store.save(outcome, save_weights=self.save_weights)
+        self.finished.append(outcome)
+
+    def result(self, ran: str, why: str, executor: Any) -> CVResult:
+        """The :class:`CVResult` of the folds kept so far."""
+        self.params.update(executor=executor.name, n_jobs=executor.n_workers)
+        return collect(self.finished, self.tasks, {**self.params, "strategy": ran, "strategy_reason": why})
+
+
+def plan_run(build_fn: Callable[[], Any], x: Any, y: Any, *, cv: Any = 5, epochs: int, batch_size: int = 32,
+             preprocess: Any = None, callbacks: Sequence[Any] | None = None, fit_kwargs: dict | None = None,
+             sample_weight: Any = None, groups: Any = None, seed: int | None = None, verbose: int = 1,
+             return_models: bool = False, strategy: str = "auto", nan_policy: str = "raise") -> PlannedRun:
+    """Check the arguments of :func:`cross_validate` and plan its folds; train nothing.
+
+    Examples
+    --------
+    >>> from kfold.training import _doctest_model
+    >>> plan_run(_doctest_model, np.ones((4, 2)), np.ones(3), epochs=1)
+    Traceback (most recent call last):
+    ...
+    ValueError: Invalid `y`. Expected one entry per sample of x (4 samples). Received: y=3 entries. x, y, sample_weight and groups must all have the same length
+    """
     check_build_fn(build_fn)
     x, y = as_arrays(x, "x"), as_arrays(y, "y")
     sample_weight, groups = as_arrays(sample_weight, "sample_weight"), as_arrays(groups, "groups")
@@ -227,36 +313,30 @@ def cross_validate(
     check_preprocess(preprocess, x)
     check_finite(nan_policy, x=x, y=y, sample_weight=sample_weight)
     config = FitConfig(epochs=epochs, batch_size=batch_size, preprocess=preprocess,
-                       callbacks=_check_callbacks(callbacks), fit_kwargs=fit_kwargs or {},
+                       callbacks=check_callbacks(callbacks), fit_kwargs=fit_kwargs or {},
                        keras_verbose=2 if verbose == 2 else 0, return_model=bool(return_models))
     seed = resolve_seed(seed)
     tasks = plan_folds(cv, n, y, groups, seed=seed)
     params = {**_params(build_fn, cv, tasks, config, seed, n, preprocess), "strategy_asked": strategy}
-    store, finished = None, []
-    if run_dir is not None:
-        manifest = cv_manifest(params, [(t.train, t.val) for t in tasks], data_hash(x, y, sample_weight))
-        store = RunDir(run_dir, manifest, overwrite=overwrite)
-        finished = list(store.finished().values())
-    todo = [t for t in tasks if t.fold not in {o.fold for o in finished}]
+    return PlannedRun(build_fn, FoldData(x, y, sample_weight), tasks, config, params)
 
-    def keep(outcome: FoldOutcome) -> None:  # each fold, the moment it ends
-        if store is not None:
-            store.save(outcome, save_weights=save_weights)
-        finished.append(outcome)
 
-    ran, why = "none", f"all {len(tasks)} folds were already in {run_dir}"
-    with FoldProgress(len(tasks), verbose) as progress, user_random_state():
-        if len(todo) < len(tasks):
-            progress.note(f"Resuming: {len(tasks) - len(todo)} of {len(tasks)} folds already done in {run_dir}")
+def _train(run: PlannedRun, runner: Any, *, strategy: str, verbose: int, on_error: str) -> tuple[str, str]:
+    """Train the run's missing folds; each one is kept (and saved) the moment it ends."""
+    todo, total = run.todo(), len(run.tasks)
+    ran, why = "none", f"all {total} folds were already done"
+    with FoldProgress(total, verbose) as progress, user_random_state():
+        if len(todo) < total:
+            progress.note(f"Resuming: {total - len(todo)} of {total} folds already done in {run.store.path}")
         try:
             if todo:
-                _, ran, why = run_folds(build_fn, FoldData(x, y, sample_weight), todo, config, strategy,
-                                        progress, on_error=on_error, on_outcome=keep)
+                _, ran, why = run_folds(run.build_fn, run.data, todo, run.config, strategy, progress,
+                                        on_error=on_error, on_outcome=run.keep, executor=runner)
         except KeyboardInterrupt:
-            if not _keep_partial(finished, store, progress):
+            if not _keep_partial(run.finished, run.store, progress):
                 raise
-            params["interrupted"] = True
-    return collect(finished, tasks, {**params, "strategy": ran, "strategy_reason": why})
+            run.params["interrupted"] = True
+    return ran, why
 
 
 def _keep_partial(outcomes: list, store: Any, progress: FoldProgress) -> bool:

@@ -23,7 +23,7 @@ from ._backend import import_keras, import_tensorflow
 from ._checks import Described, fail, message
 from ._data import map_arrays, n_samples
 
-__all__ = ["epoch_orders", "check_build_fn", "build_model", "train_model", "RESERVED_FIT_KWARGS"]
+__all__ = ["epoch_orders", "check_build_fn", "check_callbacks", "build_model", "train_model", "RESERVED_FIT_KWARGS"]
 
 # fit() arguments that kfold sets itself, with the argument to use instead.
 RESERVED_FIT_KWARGS = {
@@ -80,6 +80,26 @@ def _train_dataset(x: Any, y: Any, sample_weight: Any, *, batch_size: int, epoch
     gather = lambda idx: tf.nest.map_structure(lambda a: tf.gather(a, idx), arrays)  # noqa: E731
     dataset = batches.map(gather, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
     return dataset.prefetch(tf.data.AUTOTUNE), math.ceil(n / batch_size)
+
+
+def check_callbacks(callbacks: Any) -> tuple:
+    """The callbacks as a tuple, after checking that each one is a Keras callback.
+
+    Examples
+    --------
+    >>> check_callbacks(None)
+    ()
+    >>> check_callbacks(["early stop"])
+    Traceback (most recent call last):
+    ...
+    TypeError: Invalid `callbacks`. Expected a list of keras.callbacks.Callback instances. Received: callbacks=('early stop',)
+    """
+    callbacks = tuple(callbacks or ())
+    keras = import_keras()
+    for callback in callbacks:
+        if not isinstance(callback, keras.callbacks.Callback):
+            fail("callbacks", "a list of keras.callbacks.Callback instances", callbacks, error=TypeError)
+    return callbacks
 
 
 def check_build_fn(build_fn: Any) -> None:

@@ -68,7 +68,7 @@ def stacked_epoch_seconds(x, y, batch_size: int, epochs: int) -> float:
 
     tasks = plan_folds(4, len(x), seed=0)
     folds = fused.prepare_folds(build, FoldData(x, y), tasks, FitConfig(epochs=1, preprocess=kfold.Standardize()))
-    weights = [keras.Variable(np.stack([f.model.weights[i].numpy() for f in folds])) for i in range(6)]
+    weights = [tf.Variable(np.stack([f.model.weights[i].numpy() for f in folds])) for i in range(6)]
     optimizer = keras.optimizers.RMSprop()
     optimizer.build(weights)
     x_train, y_train = (tf.stack([f.train[i] for f in folds]) for i in (0, 1))  # equal folds: 303 rows
@@ -88,8 +88,9 @@ def stacked_epoch_seconds(x, y, batch_size: int, epochs: int) -> float:
             xb, yb = tf.gather(x_train, index, batch_dims=1), tf.gather(y_train, index, batch_dims=1)
             with tf.GradientTape() as tape:
                 error = forward(xb) - yb
-                loss = tf.reduce_mean(tf.square(error), axis=1)  # one loss per fold; sum: own gradients
-            optimizer.apply_gradients(zip(tape.gradient(tf.reduce_sum(loss), weights), weights))
+                loss = tf.reduce_mean(tf.square(error), axis=1)  # one loss per fold
+                total = tf.reduce_sum(loss)  # disjoint weights: each fold gets its own gradient
+            optimizer.apply_gradients(zip(tape.gradient(total, weights), weights))
             return step + 1, loss_sum + loss, mae_sum + tf.reduce_mean(tf.abs(error), axis=1)
 
         _, loss_sum, mae_sum = tf.while_loop(lambda s, *_: s < steps, body, (0, tf.zeros(k), tf.zeros(k)))

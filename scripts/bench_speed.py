@@ -27,6 +27,7 @@ Run from the repository root (SciKeras is an optional dependency:
 
     .venv/bin/python scripts/bench_speed.py --out bench_speed.json   # 1-2 hours on 2 busy cores
     .venv/bin/python scripts/bench_speed.py --quick                  # smoke test
+    .venv/bin/python scripts/bench_speed.py --report bench_speed.json  # the tables again
 
 It prints Markdown tables for BENCHMARKS.md. It asserts nothing about time.
 """
@@ -288,6 +289,15 @@ def curve_table(loads: list[Workload], data: dict) -> str:
     return "\n".join(lines)
 
 
+def print_report(loads: list[Workload], data: dict, repeats: int, env: dict) -> None:
+    print(f"\n{repeats} interleaved repeats; {env}\n")
+    print("Seconds for the full length (median over repeats; * = extrapolated from steady-state epochs):\n")
+    print(speed_table(loads, data) + "\n")
+    if data["checks"]:
+        print(check_table(loads, data) + "\n")
+    print(curve_table(loads, data))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=3)
@@ -296,7 +306,13 @@ def main() -> None:
                         help="skip the full-length by-hand runs that check the extrapolation")
     parser.add_argument("--out", help="write the raw numbers to this JSON file")
     parser.add_argument("--quick", action="store_true", help="smoke test: a few epochs, 1 repeat")
+    parser.add_argument("--report", metavar="JSON", help="print the tables of an earlier --out file; run nothing")
     args = parser.parse_args()
+    if args.report:
+        with open(args.report, encoding="utf-8") as file:
+            saved = json.load(file)
+        print_report(workloads(saved["args"]["quick"]), saved, saved["args"]["repeats"], saved["env"])
+        return
     if args.quick:
         args.repeats = 1
     import keras
@@ -309,12 +325,7 @@ def main() -> None:
     start = time.perf_counter()
     data = run(loads, args.repeats, args.validate)
     env.update(load_after=os.getloadavg(), total_minutes=(time.perf_counter() - start) / 60)
-    print(f"\n{args.repeats} interleaved repeats; {env}\n")
-    print("Seconds for the full length (median over repeats; * = extrapolated from steady-state epochs):\n")
-    print(speed_table(loads, data) + "\n")
-    if data["checks"]:
-        print(check_table(loads, data) + "\n")
-    print(curve_table(loads, data))
+    print_report(loads, data, args.repeats, env)
     if args.out:
         with open(args.out, "w", encoding="utf-8") as file:
             json.dump({"args": vars(args), "env": env, **data}, file)

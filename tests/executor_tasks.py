@@ -9,7 +9,8 @@ import os
 import signal
 import time
 
-__all__ = ["wait_and_return", "describe_worker", "device_of_worker", "fail_on_fold_one", "die_in_fold_two"]
+__all__ = ["wait_and_return", "describe_worker", "device_of_worker", "fail_on_fold_one", "die_in_fold_two",
+           "TroubleOnSize"]
 
 
 def wait_and_return(data, task):
@@ -44,3 +45,33 @@ def die_in_fold_two(folder, task, always=False):
         os.kill(os.getpid(), signal.SIGKILL)
     time.sleep(0.3)
     return task * 10
+
+
+class TroubleOnSize:
+    """A preprocessing step that fails, in the fold whose training part has ``size`` rows.
+
+    ``how="raise"`` raises; ``how="die"`` kills its own process (once, leaving
+    a marker file in ``folder``, unless ``always``). Other folds pass the data
+    through unchanged. Used with explicit folds of different sizes, it makes
+    one chosen fold fail inside a worker.
+    """
+
+    def __init__(self, size, how="raise", folder=None, always=False):
+        self.size, self.how, self.folder, self.always = size, how, folder, always
+
+    def __repr__(self):  # no address: a run directory compares it between runs
+        return f"TroubleOnSize({self.size}, {self.how!r})"
+
+    def fit(self, x):
+        if len(x) != self.size:
+            return self
+        if self.how == "raise":
+            raise ZeroDivisionError(f"no luck with {len(x)} rows")
+        marker = os.path.join(self.folder, f"died-{len(x)}")
+        if self.always or not os.path.exists(marker):
+            open(marker, "w").close()
+            os.kill(os.getpid(), signal.SIGKILL)
+        return self
+
+    def transform(self, x):
+        return x

@@ -9,15 +9,18 @@ from __future__ import annotations
 import functools
 import importlib.util
 import sys
+import threading
 import traceback
 from collections import namedtuple
 
 import numpy as np
 import pytest
 
+import kfold
 from conftest import make_regressor
-from executor_tasks import (describe_worker, device_of_worker, die_in_fold_two, fail_on_fold_one,
-                            wait_and_return)
+from executor_tasks import (TroubleOnSize, describe_worker, device_of_worker, die_in_fold_two,
+                            fail_on_fold_one, wait_and_return)
+from kfold._processes import ProcessExecutor
 from kfold._worker import WorkerSettings, worker_env
 from kfold.executors import WORKER_DIED, TaskFailedError, TaskError, check_travel, make_executor
 from kfold.fold import FitConfig, FoldData, run_fold
@@ -63,6 +66,96 @@ def test_sequential_processes_and_dask_give_identical_folds(regression_data, das
             assert mine.scores == reference.scores
             for a, b in zip(mine.model.get_weights(), reference.model.get_weights()):
                 np.testing.assert_array_equal(a, b)
+
+
+# ---------------------------------------------------------------- the trainers on every executor
+
+def uneven_folds(n: int = 40) -> list:
+    """Three explicit folds whose training parts have 30, 28 and 22 rows."""
+    index = np.arange(n)
+    return [(np.setdiff1d(index, val), val) for val in np.split(index, [10, 22])]
+
+
+def assert_same_cv(result, reference):
+    assert result.history.keys() == reference.history.keys()
+    for key in reference.history.keys():
+        np.testing.assert_array_equal(result.history[key], reference.history[key])  # bitwise
+    for key in reference.scores:
+        np.testing.assert_array_equal(result.scores[key], reference.scores[key])
+    assert [val.tolist() for _, val in result.folds] == [val.tolist() for _, val in reference.folds]
+
+
+def test_cross_validate_gives_identical_histories_on_every_executor(regression_data, dask_executor):
+    x, y = regression_data
+    kwargs = dict(cv=3, epochs=2, batch_size=8, seed=0, verbose=0, preprocess=kfold.Standardize())
+    reference = kfold.cross_validate(make_regressor, x, y, strategy="sequential", **kwargs)
+    for executor in (make_executor("processes", n_jobs=2), make_executor("dask", client=dask_executor.client)):
+        result = kfold.cross_validate(make_regressor, x, y, executor=executor, **kwargs)
+        assert_same_cv(result, reference)  # results in fold order, whatever order they finished in
+        assert (result.params["executor"], result.params["strategy"]) == (executor.name, "sequential")
+        assert "one fold per task" in result.params["strategy_reason"]
+
+
+class CountingProcesses(ProcessExecutor):
+    """The process executor, counting the tasks of each batch it is given."""
+
+    batches: list = []
+
+    def run(self, fn, data, tasks):
+        tasks = list(tasks)
+        self.batches.append(len(tasks))
+        yield from super().run(fn, data, tasks)
+
+
+def test_searches_on_processes_and_dask_match_sequential(regression_data, dask_executor, tmp_path):
+    x, y = regression_data
+    kwargs = dict(cv=3, epochs=2, batch_size=8, seed=0, verbose=0)
+    reference = kfold.grid_search(make_regressor, {"units": [4, 8]}, x, y, strategy="sequential", **kwargs)
+    executor = CountingProcesses(n_jobs=2)
+    search = kfold.grid_search(make_regressor, {"units": [4, 8]}, x, y, executor=executor,
+                               run_dir=tmp_path / "search", **kwargs)
+    assert executor.batches == [6]  # every fold of every candidate sent at once
+    for result, expected in zip(search.results, reference.results):
+        assert_same_cv(result, expected)
+    assert (search.best_params, search.best_epoch) == (reference.best_params, reference.best_epoch)
+    for result, expected in zip(kfold.load(tmp_path / "search").results, reference.results):
+        assert_same_cv(result, expected)  # saved as the folds arrived
+    kwargs = dict(outer_cv=2, inner_cv=2, epochs=2, batch_size=8, seed=0, verbose=0)
+    nested = kfold.nested_cross_validate(make_regressor, {"units": [4]}, x, y, executor="dask",
+                                         client=dask_executor.client, **kwargs)
+    expected = kfold.nested_cross_validate(make_regressor, {"units": [4]}, x, y, strategy="sequential", **kwargs)
+    np.testing.assert_array_equal(nested.scores["loss"], expected.scores["loss"])
+
+
+def test_fused_strategy_with_worker_processes_is_refused(regression_data):
+    x, y = regression_data
+    with pytest.raises(ValueError, match=r"Invalid `strategy`.*Received: strategy='fused'.*executor='processes'"):
+        kfold.cross_validate(make_regressor, x, y, cv=2, epochs=1, verbose=0, strategy="fused",
+                             executor="processes", n_jobs=2)
+    with pytest.raises(ValueError, match=r"Invalid `strategy`.*Received: strategy='fused'"):
+        kfold.grid_search(make_regressor, {"units": [4, 8]}, x, y, cv=2, epochs=1, verbose=0,
+                          strategy="fused", executor="processes", n_jobs=2)
+
+
+@pytest.mark.parametrize("name", ["processes", "dask"])
+def test_a_fold_failing_in_a_worker_names_its_fold_and_candidate(regression_data, dask_executor, name):
+    x, y = regression_data
+    executor = executors(dask_executor)[name]
+    with pytest.raises(kfold.FoldError) as info:
+        kfold.grid_search(make_regressor, {"units": [4, 8]}, x, y, cv=uneven_folds(), epochs=1, seed=0,
+                          verbose=0, preprocess=TroubleOnSize(28), executor=executor, refit=False)
+    message = str(info.value)
+    assert message.startswith("Candidate 1 {'units': 4}: Fold 2 raised an exception")
+    assert "ZeroDivisionError: no luck with 28 rows" in message
+    assert (info.value.fold, info.value.candidate) == (1, 0)
+    assert "executor_tasks.py" in message + "".join(traceback.format_exception(info.value))  # the worker's
+
+
+def test_unpicklable_build_fn_is_refused_by_cross_validate_before_training(regression_data):
+    x, y = regression_data
+    lock = threading.Lock()
+    with pytest.raises(TypeError, match=r"Invalid `build_fn`.*does not pickle"):
+        kfold.cross_validate(lambda: lock, x, y, cv=2, epochs=1, verbose=0, executor="processes", n_jobs=2)
 
 
 # ---------------------------------------------------------------- what cannot travel
@@ -199,6 +292,29 @@ def test_a_worker_that_keeps_dying_fails_only_its_fold(tmp_path, name, dask_exec
     assert {task: results[task] for task in (0, 1, 3, 4)} == {0: 0, 1: 10, 3: 30, 4: 40}
     assert isinstance(results[2], TaskError) and results[2].kind == WORKER_DIED
     assert str(results[2].to_exception()).startswith("Task 2 died with its worker process")
+
+
+def test_a_fold_whose_worker_dies_is_retried_skipped_saved_and_resumed(regression_data, tmp_path):
+    x, y = regression_data
+    kwargs = dict(cv=uneven_folds(), epochs=1, seed=0, verbose=0, executor="processes", n_jobs=2)
+    once = TroubleOnSize(28, "die", folder=str(tmp_path / "once"))
+    (tmp_path / "once").mkdir()
+    assert kfold.cross_validate(make_regressor, x, y, preprocess=once, retries=1, **kwargs).errors == {}
+    always = TroubleOnSize(28, "die", folder=str(tmp_path), always=True)
+    run_dir = tmp_path / "run"
+    result = kfold.cross_validate(make_regressor, x, y, preprocess=always, on_error="skip", run_dir=run_dir,
+                                  **kwargs)
+    assert list(result.errors) == [1] and "died with its worker process" in result.errors[1]
+    assert np.isnan(result.scores["loss"][1]) and np.isfinite(result.scores["loss"][[0, 2]]).all()
+    assert len(list((run_dir / "folds").glob("fold_*.json"))) == 3  # saved as they arrived
+    saved = {f.name: f.stat().st_mtime_ns for f in (run_dir / "folds").glob("fold_*.json")}
+    healed = TroubleOnSize(28, "die", folder=str(tmp_path))  # its marker exists: it no longer dies
+    resumed = kfold.cross_validate(make_regressor, x, y, preprocess=healed, run_dir=run_dir, **kwargs)
+    assert resumed.errors == {}
+    again = {f.name: f.stat().st_mtime_ns for f in (run_dir / "folds").glob("fold_*.json")}
+    assert [name for name in saved if saved[name] != again[name]] == ["fold_001.json"]  # only the failed fold ran
+    reference = kfold.cross_validate(make_regressor, x, y, preprocess=healed, **kwargs)
+    assert_same_cv(resumed, reference)
 
 
 # ---------------------------------------------------------------- devices (a new pool: last)

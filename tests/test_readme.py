@@ -25,9 +25,9 @@ def test_quick_start_has_exactly_two_commands_and_ci_runs_the_second():
 
 def test_ten_line_example_runs(capsys):
     code = _blocks("python")[0]
-    assert "epochs=100" in code
+    assert "epochs=500" in code
     namespace: dict = {}
-    exec(code.replace("epochs=100", "epochs=12"), namespace)  # same code, fewer epochs
+    exec(code.replace("epochs=500", "epochs=12"), namespace)  # same code, fewer epochs
     out = capsys.readouterr().out
     assert "selected epoch: epoch" in out and "test MAE:" in out
     assert namespace["epoch"] > 10  # counted on the original curve, after the 10 skipped
