@@ -184,7 +184,8 @@ def nested_cross_validate(
         Passed to the inner search: ``select``, ``skip``, ``smooth``, ``rule``,
         ``mode``, ``refit_epochs``, ``callbacks``, ``fit_kwargs``, ``strategy``, and the
         executor arguments of :func:`kfold.cross_validate` (``executor``, ``n_jobs``,
-        ``client``, ``devices``, ``retries``: one executor serves every outer fold).
+        ``client``, ``devices``, ``retries``, ``max_tasks_per_worker``: one executor
+        serves every outer fold).
 
     Returns
     -------

@@ -135,9 +135,10 @@ def _all_at_once(build_fn: Callable, routed: list, x: Any, y: Any, cv: Any, shar
                  executor: Any, report: Callable[[int, Any], None]) -> list:
     """On workers or a cluster: every fold of every candidate is one task, all sent at once."""
     from .executors import check_travel
-    from .strategy import run_many
+    from .strategy import check_strategy, run_many
     from .trainer import plan_run
 
+    check_strategy(shared.get("strategy", "auto"), executor)
     shared = dict(shared)
     on_error = shared.pop("on_error", "raise")
     opening = {name: shared.pop(name) for name in _OPEN_KWARGS if name in shared}
@@ -209,6 +210,7 @@ def run_search(build_fn: Callable, candidates: list[dict], x: Any, y: Any, *, cv
         store = open_search_dir(run_dir, candidates, folds, (x, y, sample_weight), record, settings,
                                 choice, overwrite=overwrite)
         record["run_dir"] = str(run_dir)
+
     def report(i: int, result: Any) -> None:  # each candidate, once its folds are all done
         _record(result, cv, i, candidates[i])
         _check_select(result, select)  # with one candidate at a time: fails after the first
@@ -291,7 +293,8 @@ def grid_search(build_fn: Callable, param_grid: Any, x: Any, y: Any, *, cv: Any 
         With ``run_dir``: delete the folder's old search and start fresh.
     **cv_kwargs
         Passed on to :func:`kfold.cross_validate`: ``strategy``, ``on_error``,
-        ``executor``, ``n_jobs``, ``client``, ``devices``, ``retries``... One
+        ``executor``, ``n_jobs``, ``client``, ``devices``, ``retries``,
+        ``max_tasks_per_worker``... One
         executor (its worker processes, or its Dask cluster) serves every
         candidate; each fold of each candidate is one task, and a failing fold's
         error names its candidate.

@@ -16,8 +16,8 @@ with ``"skip"`` the failure is recorded and the other folds go on.
 """
 from __future__ import annotations
 
-import traceback
 import functools
+import traceback
 from typing import Any, Callable, NamedTuple
 
 from ._checks import check_choice, fail

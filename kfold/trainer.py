@@ -25,7 +25,7 @@ from .preprocessing import check_preprocess
 from .progress import FoldProgress
 from .result import CVResult
 from .rundir import RunDir, cv_manifest, data_hash
-from .strategy import run_folds
+from .strategy import check_strategy, run_folds
 from .training import check_build_fn, check_callbacks
 
 __all__ = ["cross_validate", "plan_folds", "plan_run", "PlannedRun", "resolve_seed", "collect"]
@@ -228,6 +228,7 @@ def cross_validate(
                    nan_policy=nan_policy)
     with open_executor(executor, n_jobs=n_jobs, client=client, devices=devices, retries=retries,
                        max_tasks_per_worker=max_tasks_per_worker) as runner:
+        check_strategy(strategy, runner)
         check_travel(runner, build_fn, return_models=run.config.return_model, preprocess=preprocess,
                      callbacks=run.config.callbacks)
         run.open(run_dir, overwrite=overwrite, save_weights=save_weights)
