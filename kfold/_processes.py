@@ -26,9 +26,10 @@ those arguments stay equal, so it shuts the previous workers down (cleanly,
 once they are idle) and starts new ones. No private joblib or loky API is
 involved (tests/test_processes.py checks that each chunk gets new process
 ids). loky's own clean worker exit, used for its memory-leak restarts, is not
-reachable from a task without patching loky's internals. loky hands each task to whichever worker is free, so a worker runs
-``k`` tasks of a chunk on average, and at most ``n_workers * k``. The data
-then travels once per chunk, and each new worker imports TensorFlow again.
+reachable from a task without patching loky's internals. loky hands each task
+to whichever worker is free, so a worker runs ``k`` tasks of a chunk on
+average, and at most ``n_workers * k``. The data then travels once per chunk,
+and each new worker imports TensorFlow again.
 """
 from __future__ import annotations
 

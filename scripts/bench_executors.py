@@ -7,11 +7,15 @@ relu, Dense 1; rmsprop, mse, mae), Standardize fitted per fold. Two workloads:
 * a 4-candidate grid (units in {32, 64} x learning rate in {1e-3, 1e-2}), each
   candidate 5 folds: 20 tasks, candidates x folds.
 
-For each executor, in one run of this script: the start (creating the executor
+Both run through the public API: ``kfold.cross_validate(..., executor=executor)``
+and ``kfold.grid_search(..., executor=executor)`` (which sends all 20 tasks at
+once), with one executor made by ``make_executor`` and passed to both. For each
+executor, in one run of this script: the start (creating the executor
 and ``check_travel``: importing Keras here, starting the workers or the
 cluster, loading the build function in one worker), then each workload's wall
 time, the peak memory (max RSS) of every process that ran a fold, and each
-fold's fit time. The 5-fold run is "cold" (the workers import TensorFlow
+fold's fit time (a callback adds the peak RSS and pid of the training process
+to the logs). The 5-fold run is "cold" (the workers import TensorFlow
 during it), the grid "warm". The script compares every history with
 the sequential run's, bit for bit, and prints any difference.
 
@@ -26,33 +30,25 @@ It prints a Markdown table for BENCHMARKS.md. It asserts nothing about time.
 from __future__ import annotations
 
 import argparse
-import functools
 import json
 import os
 import platform
 import resource
 import statistics
 import time
-from typing import Any, NamedTuple
+from typing import Any
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import numpy as np  # noqa: E402
 
 import kfold  # noqa: E402
-from kfold.executors import TaskError, check_travel, make_executor  # noqa: E402
-from kfold.fold import FitConfig, FoldData, FoldTask, run_fold  # noqa: E402
+from kfold.executors import check_travel, make_executor  # noqa: E402
 from kfold.trainer import plan_folds  # noqa: E402
 
 N_FOLDS = 5
-GRID = [{"units": units, "learning_rate": lr} for units in (32, 64) for lr in (1e-3, 1e-2)]
-
-
-class CandidateTask(NamedTuple):
-    """One fold of one candidate: what a grid search sends to the executor."""
-
-    candidate: int
-    fold: FoldTask
+GRID = {"units": [32, 64], "learning_rate": [1e-3, 1e-2]}
+MEASURED = ("peak_rss_mb", "pid")  # the keys PeakMemory adds to the logs (not compared between executors)
 
 
 def build_model(units: int = 64, learning_rate: float = 1e-3) -> Any:
@@ -68,13 +64,20 @@ def build_model(units: int = 64, learning_rate: float = 1e-3) -> Any:
     return model
 
 
-def measured_fold(data: FoldData, task: Any, *, build_fns: list, config: FitConfig) -> dict:
-    """Run one fold (of one candidate); report it with the peak RSS of the process that ran it."""
-    fold_task = task.fold if isinstance(task, CandidateTask) else task
-    build_fn = build_fns[task.candidate if isinstance(task, CandidateTask) else 0]
-    outcome = run_fold(build_fn, data, fold_task, config)
-    return {"history": outcome.history, "fit_time": outcome.fit_time, "pid": os.getpid(),
-            "max_rss_mb": peak_rss_mb()}
+def peak_memory_callback() -> Any:
+    """A callback that adds the training process's peak RSS and pid to each epoch's logs.
+
+    kfold keeps every key of the logs, so these come back in ``result.history``
+    from whichever process trained the fold (the callback travels by value).
+    """
+    import keras
+
+    class PeakMemory(keras.callbacks.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            if logs is not None:
+                logs.update(peak_rss_mb=peak_rss_mb(), pid=float(os.getpid()))
+
+    return PeakMemory()
 
 
 def peak_rss_mb() -> float:
@@ -99,37 +102,35 @@ def peak_rss_mb() -> float:
         return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def run_workload(executor: Any, data: FoldData, tasks: list, build_fns: list, config: FitConfig) -> dict:
-    fn = functools.partial(measured_fold, build_fns=build_fns, config=config)
-    start = time.perf_counter()
-    results = []
-    for task, result in executor.run(fn, data, tasks):
-        if isinstance(result, TaskError):
-            raise result.to_exception()
-        results.append((task, result))
-    wall = time.perf_counter() - start
+def summarize(results: list, wall: float) -> dict:
+    """Wall time, fit times, peak RSS by process and the histories (measured keys left out)."""
     rss: dict[int, float] = {}
-    for _, result in results:
-        rss[result["pid"]] = max(rss.get(result["pid"], 0.0), result["max_rss_mb"])
-    ordered = [result for _, result in sorted(results, key=lambda pair: _order(pair[0]))]
-    return {"wall_s": wall, "n_tasks": len(tasks), "max_rss_mb_by_pid": rss,
-            "fit_times": [r["fit_time"] for r in ordered], "histories": [r["history"] for r in ordered]}
+    histories, fit_times = [], []
+    for result in results:
+        fit_times += result.fit_times.tolist()
+        for fold in range(len(result.folds)):
+            logs = result.history[fold]
+            pid = int(logs["pid"][-1])
+            rss[pid] = max(rss.get(pid, 0.0), max(logs["peak_rss_mb"]))
+            histories.append({k: v for k, v in logs.items() if k not in MEASURED})
+    return {"wall_s": wall, "n_tasks": len(histories), "max_rss_mb_by_pid": rss, "fit_times": fit_times,
+            "histories": histories}
 
 
-def _order(task: Any) -> tuple:
-    """Candidate, then fold."""
-    return (task.candidate, task.fold.fold) if isinstance(task, CandidateTask) else (0, task.fold)
-
-
-def bench_executor(name: str, kwargs: dict, data: FoldData, folds: list, grid_tasks: list,
-                   config: FitConfig) -> dict:
-    grid_fns = [functools.partial(build_model, **params) for params in GRID]
+def bench_executor(name: str, kwargs: dict, x: np.ndarray, y: np.ndarray, folds: list, epochs: int) -> dict:
+    """One executor, made once and passed to ``cross_validate`` and ``grid_search`` as ``executor=``."""
+    common = dict(cv=folds, epochs=epochs, batch_size=16, preprocess=kfold.Standardize(), seed=0,
+                  verbose=0, strategy="sequential", callbacks=[peak_memory_callback()])
     start = time.perf_counter()
     with make_executor(name, **kwargs) as executor:
         check_travel(executor, build_model)  # imports Keras here; starts the workers
         startup = time.perf_counter() - start
-        cv = run_workload(executor, data, folds, [build_model], config)
-        grid = run_workload(executor, data, grid_tasks, grid_fns, config)
+        start = time.perf_counter()
+        result = kfold.cross_validate(build_model, x, y, executor=executor, **common)
+        cv = summarize([result], time.perf_counter() - start)
+        start = time.perf_counter()
+        search = kfold.grid_search(build_model, GRID, x, y, executor=executor, refit=False, **common)
+        grid = summarize(search.results, time.perf_counter() - start)
     return {"executor": name, "workers": kwargs.get("n_jobs", 1), "startup_s": startup,
             "cv": cv, "grid": grid, "main_peak_rss_mb": peak_rss_mb()}
 
@@ -169,13 +170,10 @@ def main() -> None:
     epochs = 3 if args.quick else args.epochs
 
     (x, y), _ = kfold.datasets.load_boston_housing()
-    data = FoldData(x, y)
-    folds = plan_folds(N_FOLDS, len(x), seed=0)
-    grid_tasks = [CandidateTask(c, task) for c in range(len(GRID)) for task in folds]
-    config = FitConfig(epochs=epochs, batch_size=16, preprocess=kfold.Standardize())
+    folds = [(t.train, t.val) for t in plan_folds(N_FOLDS, len(x), seed=0)]
     load_before = os.getloadavg()
     executors = [("sequential", {}), ("processes", {"n_jobs": 2}), ("dask", {"n_jobs": 2})]
-    rows = [bench_executor(name, kwargs, data, folds, grid_tasks, config) for name, kwargs in executors]
+    rows = [bench_executor(name, kwargs, x, y, folds, epochs) for name, kwargs in executors]
     differences = [difference(row, rows[0], workload) for row in rows[1:] for workload in ("cv", "grid")]
     differences = [d for d in differences if d]
     info = {"epochs": epochs, "cpu_count": os.cpu_count(), "loadavg_before": load_before,
