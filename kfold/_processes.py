@@ -37,6 +37,7 @@ import functools
 import os
 import tempfile
 import uuid
+import warnings
 from typing import Any, Callable, Iterable, Iterator
 
 from ._worker import WorkerSettings, call_alone, dumps, loky_initializer, run_task
@@ -195,9 +196,13 @@ class ProcessExecutor(Executor):
                  for index in batch)
         results = self._parallel()(calls)
         try:
-            yield from results
+            for item in results:  # not `yield from`: closing this generator must not close `results` here
+                yield item
         finally:
-            results.close()  # stops the workers' remaining tasks if the caller stops early
+            with warnings.catch_warnings():  # joblib warns that it cancelled them: that is the intent
+                warnings.filterwarnings("ignore", message=".*tasks which were still being processed",
+                                        category=UserWarning)
+                results.close()  # stops the workers' remaining tasks if the caller stops early
 
     def run(self, fn: Callable[[Any, Any], Any], data: Any,
             tasks: Iterable[Any]) -> Iterator[tuple[Any, Any]]:
