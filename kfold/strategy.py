@@ -158,7 +158,14 @@ def run_folds(build_fn: Callable[[], Any], data: FoldData, tasks: list[FoldTask]
 
 
 class CandidateFold(NamedTuple):
-    """One fold of one candidate of a search: the unit of work sent to a worker."""
+    """One fold of one candidate of a search: the unit of work sent to a worker.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> CandidateFold(2, FoldTask(0, np.arange(2, 4), np.arange(2), seed=0)).candidate
+    2
+    """
 
     candidate: int  #: 0-based candidate number
     fold: FoldTask
@@ -200,6 +207,18 @@ def run_many(runs: list[Any], executor: Executor, *, strategy: str, on_error: st
     Every fold of every candidate is one task, so no worker waits for a candidate
     to finish. Each outcome goes to its run (:class:`kfold.trainer.PlannedRun`),
     which keeps and saves it the moment it arrives. All runs share the data.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from kfold.executors import make_executor
+    >>> from kfold.trainer import plan_run
+    >>> from kfold.training import _doctest_model
+    >>> x, y = np.random.rand(8, 2), np.random.rand(8)
+    >>> runs = [plan_run(_doctest_model, x, y, cv=2, epochs=1, seed=0, verbose=0) for _ in range(2)]
+    >>> run_many(runs, make_executor("sequential"), strategy="auto", on_error="raise", verbose=0)
+    >>> [sorted(o.fold for o in run.finished) for run in runs]
+    [[0, 1], [0, 1]]
     """
     check_strategy(strategy, executor)
     check_choice("on_error", on_error, ON_ERROR)
