@@ -18,6 +18,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+from pathlib import Path
 from typing import Any, Callable
 
 import numpy as np
@@ -138,9 +139,10 @@ class NestedResult:
                    params=data["params"])
 
     def save(self, path: str | os.PathLike) -> None:
-        """Write the result as JSON (models are not saved)."""
-        with open(path, "w", encoding="utf-8") as file:
-            json.dump(self.to_dict(), file)
+        """Write the result as JSON (atomically; models are not saved)."""
+        from .rundir import write_json
+
+        write_json(Path(path), self.to_dict())
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> "NestedResult":

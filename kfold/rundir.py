@@ -26,10 +26,24 @@ from ._checks import Described, fail
 from ._data import leaves
 from .fold import FoldOutcome
 
-__all__ = ["RunDir", "finished_folds", "data_hash", "outcome_to_dict", "outcome_from_dict", "write_json",
+__all__ = ["package_versions", "RunDir", "finished_folds", "data_hash", "outcome_to_dict", "outcome_from_dict", "write_json",
            "cv_manifest", "load"]
 
 MANIFEST = "manifest.json"
+
+
+def package_versions() -> dict:
+    """The versions a run directory records: kfold's, Keras' and NumPy's.
+
+    Examples
+    --------
+    >>> sorted(package_versions())
+    ['keras', 'kfold', 'numpy']
+    """
+    from . import __version__
+    from ._backend import import_keras
+
+    return {"kfold": __version__, "keras": import_keras().__version__, "numpy": np.__version__}
 
 
 def write_json(path: Path, data: Any) -> None:

@@ -31,20 +31,13 @@ import numpy as np
 from ._checks import Described, fail
 from .candidates import plain
 from .fold import FoldError
-from .rundir import MANIFEST, _differences, load, write_json
+from .rundir import MANIFEST, _differences, load, package_versions, write_json
 
 __all__ = ["SearchRunDir", "search_manifest", "open_search_dir", "load_search"]
 
 KIND = "search"
 _CHANGEABLE = ("selection", "params", "versions")  # not part of what makes two searches the same
 _EXPECTED = "a folder of the same search (or a new folder)"
-
-
-def _versions() -> dict:
-    from . import __version__
-    from ._backend import import_keras
-
-    return {"kfold": __version__, "keras": import_keras().__version__, "numpy": np.__version__}
 
 
 def search_manifest(candidates: list, folds: list, data_digest: str, settings: dict, selection: dict,
@@ -64,7 +57,7 @@ def search_manifest(candidates: list, folds: list, data_digest: str, settings: d
         "kind": KIND, "candidates": plain(candidates), "data_hash": data_digest,
         "folds_hash": folds_hash(folds), "folds": [[t.tolist(), v.tolist()] for t, v in folds],
         "settings": plain(settings), "selection": plain(selection), "params": plain(params),
-        "versions": _versions(),
+        "versions": package_versions(),
     }
 
 

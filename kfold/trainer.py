@@ -24,7 +24,7 @@ from .history import CVHistory
 from .preprocessing import check_preprocess
 from .progress import FoldProgress
 from .result import CVResult
-from .rundir import RunDir, cv_manifest, data_hash
+from .rundir import RunDir, cv_manifest, data_hash, package_versions
 from .strategy import check_strategy, run_folds
 from .training import check_build_fn, check_callbacks
 
@@ -107,10 +107,6 @@ def collect(outcomes: Sequence[FoldOutcome], tasks: Sequence[FoldTask], params: 
 
 def _params(build_fn: Callable, cv: Any, tasks: list[FoldTask], config: FitConfig, seed: int,
             n: int, preprocess: Any) -> dict:
-    from . import __version__
-    from ._backend import import_keras
-
-    keras = import_keras()
     return {
         "build_fn": getattr(build_fn, "__qualname__", repr(build_fn)),
         "cv": repr(cv), "n_splits": len(tasks), "n_samples": n,
@@ -119,7 +115,7 @@ def _params(build_fn: Callable, cv: Any, tasks: list[FoldTask], config: FitConfi
         "preprocess": None if preprocess is None else repr(preprocess),
         "callbacks": [type(c).__name__ for c in config.callbacks],
         "fit_kwargs": {k: repr(v) for k, v in config.fit_kwargs.items()},
-        "versions": {"kfold": __version__, "keras": keras.__version__, "numpy": np.__version__},
+        "versions": package_versions(),
     }
 
 
