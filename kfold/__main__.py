@@ -1,6 +1,6 @@
 """``python -m kfold``: the same as the ``kfold`` command."""
 import sys
 
-from .cli import main
+from kfold.cli import main
 
 sys.exit(main())

@@ -12,6 +12,7 @@ import os
 import sys
 import time
 from typing import Any, Sequence
+from kfold.core.backend import import_keras
 
 __all__ = ["main", "build_book_model"]
 
@@ -24,7 +25,6 @@ def build_book_model(n_features: int = 13) -> Any:
     >>> build_book_model().count_params()
     5121
     """
-    from ._backend import import_keras
 
     keras = import_keras()
     model = keras.Sequential([

@@ -33,10 +33,10 @@
 # with 13-fold CV, the design of Gorman and Sejnowski's 1988 paper that
 # introduced the data, and set the results beside their table.
 #
-# **Data.** Download `sonar.all-data` from the UCI repository
-# (<https://archive.ics.uci.edu/dataset/151>, "Connectionist Bench (Sonar,
-# Mines vs. Rocks)"), save it as `sonar.csv` and set `SONAR_PATH` below. The
-# default path is relative to this notebook's folder.
+# **Data.** The UCI "Connectionist Bench (Sonar, Mines vs. Rocks)" data ships
+# with kfold: `kfold.datasets.load_sonar()` reads the bundled copy (Terry
+# Sejnowski and R. Paul Gorman, <https://archive.ics.uci.edu/dataset/151>,
+# CC BY 4.0). Pass a path to read your own download instead.
 
 # %% [markdown]
 # ## Parameters
@@ -47,7 +47,6 @@
 # CI test runs the notebook with the quick values of this cell's `nbmake` mock.
 
 # %% tags=["parameters"] nbmake={"mock": {"N_FOLDS": 3, "EPOCHS": 2, "SWEEP_FOLDS": 3, "SWEEP_EPOCHS": 2, "SWEEP_UNITS": [0, 2]}}
-SONAR_PATH = "../../shared/data/sonar.csv"  # the UCI file, relative to this notebook
 N_FOLDS = 10           # the tutorial's stratified 10-fold CV
 EPOCHS = 100           # the tutorial's 100 epochs ...
 BATCH_SIZE = 5         # ... with batches of 5
@@ -75,7 +74,7 @@ import kfold
 # `load_sonar` returns the 60 features and the labels as 1 (mine) and 0 (rock).
 
 # %%
-x, y = kfold.datasets.load_sonar(Path(SONAR_PATH))
+x, y = kfold.datasets.load_sonar()  # the bundled UCI file
 print(x.shape, y.shape, f"{y.sum()} mines, {len(y) - y.sum()} rocks")
 
 # %% [markdown]

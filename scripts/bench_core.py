@@ -126,7 +126,7 @@ def breakdown(epochs, repeats, batch_size):
     """One fold, five ways: which part of ``model.fit`` makes the difference."""
     import keras
 
-    from kfold.training import build_model as seeded_model, train_model
+    from kfold.train.keras_fit import build_model as seeded_model, train_model
 
     (x, y), _ = kfold.datasets.load_boston_housing()
     train, val = next(kfold.KFold(N_FOLDS).split(x))

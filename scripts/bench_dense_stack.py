@@ -1,6 +1,6 @@
 """Benchmark: would a Dense-stack fast path (K-way batched matmuls) beat the generic fused path?
 
-The generic fused path (:mod:`kfold.fused`) calls each fold model's own
+The generic fused path (:mod:`kfold.train.fused.runner`) calls each fold model's own
 ``train_step`` inside one XLA-compiled epoch: K small models side by side. A
 Dense-only model could instead be trained as one model whose weights are stacked
 along a fold axis, ``(K, in, out)``, with batched matmuls: K times fewer ops per
@@ -27,9 +27,9 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import numpy as np  # noqa: E402
 
 import kfold  # noqa: E402
-import kfold.fused as fused  # noqa: E402
-from kfold.fold import FitConfig, FoldData  # noqa: E402
-from kfold.trainer import plan_folds  # noqa: E402
+import kfold.train.fused.runner as fused  # noqa: E402
+from kfold.train.fold import FitConfig, FoldData  # noqa: E402
+from kfold.train.cross_validation import plan_folds  # noqa: E402
 
 
 def build():

@@ -43,8 +43,9 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import numpy as np  # noqa: E402
 
 import kfold  # noqa: E402
-from kfold.executors import check_travel, make_executor  # noqa: E402
-from kfold.trainer import plan_folds  # noqa: E402
+from kfold.train.travel import check_travel  # noqa: E402
+from kfold.executors.factory import make_executor  # noqa: E402
+from kfold.train.cross_validation import plan_folds  # noqa: E402
 
 N_FOLDS = 5
 GRID = {"units": [32, 64], "learning_rate": [1e-3, 1e-2]}

@@ -28,11 +28,10 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import numpy as np  # noqa: E402
 
 import kfold  # noqa: E402
-from kfold.fold import FitConfig, FoldData, FoldTask  # noqa: E402
-from kfold.fused import run_folds_fused  # noqa: E402
-from kfold.trainer import plan_folds  # noqa: E402
+from kfold.train.fold import FitConfig, FoldData, FoldTask  # noqa: E402
+from kfold.train.fused.runner import run_folds_fused  # noqa: E402
+from kfold.train.cross_validation import plan_folds  # noqa: E402
 
-SONAR = "/work/shared/data/sonar.csv"
 UNITS = [10, 20, 30, 40, 50, 60]
 
 
@@ -68,7 +67,7 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--epochs", type=int, default=50)
     args = parser.parse_args()
-    x, y = kfold.datasets.load_sonar(SONAR)
+    x, y = kfold.datasets.load_sonar()
     data = FoldData(x, y)
     folds = plan_folds(kfold.StratifiedKFold(3, shuffle=True, random_state=0), len(x), y, seed=0)
     config = FitConfig(epochs=args.epochs, batch_size=5, preprocess=kfold.Standardize())

@@ -39,7 +39,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import keras  # noqa: E402
 
 import kfold  # noqa: E402
-from kfold.executors import make_executor  # noqa: E402
+from kfold.executors.factory import make_executor  # noqa: E402
 
 SHOWN = (1, 10, 20, 30, 40, 50)  # the folds shown in the tables
 

@@ -38,7 +38,6 @@ import numpy as np  # noqa: E402
 
 import kfold  # noqa: E402
 
-SONAR = Path(__file__).resolve().parents[2] / "shared" / "data" / "sonar.csv"
 GRID = {"units": [10, 30, 60], "lr": [0.001, 0.01]}
 
 
@@ -101,7 +100,7 @@ def main() -> None:
     args = parser.parse_args()
     if args.quick:
         args.epochs, args.repeats = 2, 1
-    x, y = kfold.datasets.load_sonar(SONAR)
+    x, y = kfold.datasets.load_sonar()
     folds = list(kfold.StratifiedKFold(5, shuffle=True, random_state=0).split(x, y))
     runners = {"kfold": lambda: run_kfold(x, y, folds, args.epochs, args.batch_size),
                "sklearn": lambda: run_sklearn(x, y, folds, args.epochs, args.batch_size)}

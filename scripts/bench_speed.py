@@ -48,7 +48,6 @@ import numpy as np  # noqa: E402
 
 import kfold  # noqa: E402
 
-SONAR = "/work/shared/data/sonar.csv"
 EPOCH_TIMES: list[list[float]] = []  # one list of epoch durations per model.fit
 
 
@@ -112,7 +111,7 @@ def workloads(quick: bool) -> list[Workload]:
     from sklearn.datasets import make_classification
 
     (bx, by), _ = kfold.datasets.load_boston_housing()
-    sx, sy = kfold.datasets.load_sonar(SONAR)
+    sx, sy = kfold.datasets.load_sonar()
     cx, cy = make_classification(n_samples=10000, n_features=100, n_informative=3, random_state=0)
     grid = [[], [2], [3], [6], [12], [24]]
     loads = [

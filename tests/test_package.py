@@ -11,7 +11,8 @@ import pytest
 
 import kfold
 
-MODULES = sorted(m.name for m in pkgutil.iter_modules(kfold.__path__) if m.name != "__main__")
+MODULES = sorted(m.name.removeprefix("kfold.") for m in pkgutil.walk_packages(kfold.__path__, "kfold.")
+                 if m.name != "kfold.__main__")
 
 
 def test_import_kfold_does_not_import_heavy_packages():
@@ -45,7 +46,7 @@ def test_exports_resolve_and_dir_lists_them():
 
 
 def test_missing_tensorflow_gives_an_install_hint(monkeypatch):
-    from kfold import _backend
+    from kfold.core import backend as _backend
 
     monkeypatch.setitem(sys.modules, "tensorflow", None)  # import tensorflow -> ImportError
     with pytest.raises(ImportError, match=r'pip install "keras-kfold\[tensorflow-cpu\]"'):

@@ -1,0 +1,6 @@
+"""Where tasks run: this process, local worker processes, a Dask or Ray cluster. Executors run tasks; they do not know what training is."""
+
+from kfold.executors.base import Executor, SequentialExecutor, TaskError, TaskFailedError
+from kfold.executors.factory import make_executor, open_executor
+
+__all__ = ["Executor", "SequentialExecutor", "TaskError", "TaskFailedError", "make_executor", "open_executor"]

@@ -1,0 +1,174 @@
+"""The result of a cross-validation: every fold's curves, scores, indices and settings."""
+from __future__ import annotations
+
+import dataclasses
+from typing import Any, Callable, ClassVar
+
+import numpy as np
+
+from kfold.results.history import CVHistory
+from kfold.results.saving import Saved
+from kfold.split.codec import folds_from_json, folds_to_json
+from kfold.split.check import folds_hash
+from kfold.results.curves import best_epoch
+
+__all__ = ["CVResult"]
+
+
+@dataclasses.dataclass(eq=False)
+class CVResult(Saved):
+    """Everything a k-fold run produced.
+
+    Attributes
+    ----------
+    history : CVHistory
+        Every Keras log key of every epoch of every fold:
+        ``result.history["val_mae"]`` is an ``(n_folds, n_epochs)`` array.
+    folds : list of (np.ndarray, np.ndarray)
+        The ``(train_idx, val_idx)`` of each fold.
+    scores : dict of str to np.ndarray
+        Each fold's model evaluated on its held-out part at the end, per key
+        (``model.evaluate`` names: ``loss``, ``mae``).
+    fit_times, score_times : np.ndarray
+        Seconds per fold spent training (preprocessing and building included)
+        and evaluating.
+    params : dict
+        The arguments that produced the result, as plain Python types.
+    models, preprocessors : list or None
+        Each fold's trained model and fitted preprocessing, with
+        ``return_models=True``; never saved to JSON.
+    errors : dict of int to str
+        Folds that failed (``on_error="skip"``): fold index to the reason. Their
+        scores are NaN and their curves empty, so every mean, std and selected
+        epoch is based on the other folds (``n_folds`` in each figure says how many).
+
+    Examples
+    --------
+    >>> result = CVResult(
+    ...     history=CVHistory([{"val_mae": [3.0, 2.0]}, {"val_mae": [2.6, 2.2]}]),
+    ...     folds=[(np.array([1]), np.array([0])), (np.array([0]), np.array([1]))],
+    ...     scores={"mae": np.array([2.0, 2.2])},
+    ...     fit_times=np.array([1.0, 1.0]), score_times=np.array([0.1, 0.1]), params={})
+    >>> result.n_folds, result.default_key()
+    (2, 'val_mae')
+    >>> print(result.best_epoch())
+    epoch 2 (val_mae: mean 2.1 ± 0.141 std; 2 folds)
+    """
+
+    kind: ClassVar[str] = "cv_result"
+
+    history: CVHistory
+    folds: list
+    scores: dict
+    fit_times: np.ndarray
+    score_times: np.ndarray
+    params: dict
+    models: list | None = None
+    preprocessors: list | None = None
+    errors: dict = dataclasses.field(default_factory=dict)
+
+    @property
+    def n_folds(self) -> int:
+        """Number of folds."""
+        return len(self.folds)
+
+    @property
+    def folds_hash(self) -> str:
+        """SHA-256 of the fold indices: equal hashes mean identical folds."""
+
+        return folds_hash(self.folds)
+
+    def default_key(self) -> str:
+        """The validation key reported by default: the first metric's, else ``val_loss``."""
+        metrics = [k for k in self.history.keys() if k.startswith("val_") and k != "val_loss"]
+        return metrics[0] if metrics else "val_loss"
+
+    def best_epoch(self, key: str | None = None, **kwargs: Any) -> Any:
+        """:func:`kfold.best_epoch` on this result; ``key`` defaults to :meth:`default_key`."""
+
+        return best_epoch(self, key or self.default_key(), **kwargs)
+
+    def summary(self, key: str | None = None, *, skip: int = 0, smooth: float | None = None,
+                rule: str = "min", mode: str = "auto", print_fn: Callable[[str], Any] = print) -> None:
+        """Print per-fold scores, their mean ± std and the selected epoch.
+
+        Parameters
+        ----------
+        key : str, optional
+            History key the epoch is selected on (default :meth:`default_key`).
+        skip, smooth, rule, mode
+            As in :func:`kfold.best_epoch`.
+        print_fn : callable
+            Called with the text (default ``print``).
+
+        Examples
+        --------
+        >>> CVResult(CVHistory([{"val_loss": [1.0]}]), [(np.array([1]), np.array([0]))],
+        ...          {"loss": np.array([1.0])}, np.array([2.0]), np.array([0.1]), {}).summary()
+        fold  train  val  loss      fit (s)
+        1     1      1    1.0000    2.0
+        mean ± std over 1 folds: loss 1.0000 ± nan
+        selected epoch: epoch 1 (val_loss: mean 1; 1 fold)
+        """
+        keys = list(self.scores)
+        lines = ["fold  train  val  " + "".join(f"{k:<10}" for k in keys) + "fit (s)"]
+        for i, (train, val) in enumerate(self.folds):
+            cells = "".join(f"{self.scores[k][i]:<10.4f}" for k in keys)
+            lines.append(f"{i + 1:<6}{len(train):<7}{len(val):<5}{cells}{self.fit_times[i]:.1f}")
+        spread = ", ".join(f"{k} {np.nanmean(v):.4f} ± {_std(v):.4f}" for k, v in self.scores.items())
+        ok = self.n_folds - len(self.errors)
+        lines.append(f"mean ± std over {ok} folds: {spread}")
+        lines += [f"fold {i + 1} failed: {error.strip().splitlines()[-1]}" for i, error in sorted(self.errors.items())]
+        selection = self.best_epoch(key, skip=skip, smooth=smooth, rule=rule, mode=mode)
+        lines.append(f"selected epoch: {selection}")
+        print_fn("\n".join(lines))
+
+    def to_dict(self) -> dict:
+        """Plain Python types for JSON (models are left out).
+
+        Examples
+        --------
+        >>> r = CVResult(CVHistory([{"loss": [1.0]}]), [(np.array([1]), np.array([0]))],
+        ...              {"loss": np.array([1.0])}, np.array([2.0]), np.array([0.1]), {"epochs": 1})
+        >>> import json
+        >>> CVResult.from_dict(json.loads(json.dumps(r.to_dict()))).params
+        {'epochs': 1}
+        """
+        return {
+            "history": self.history.to_dict(),
+            "folds": folds_to_json(self.folds),
+            "scores": {k: [_plain_float(v) for v in values] for k, values in self.scores.items()},
+            "fit_times": [float(t) for t in self.fit_times],
+            "score_times": [float(t) for t in self.score_times],
+            "params": self.params,
+            "errors": {str(fold): error for fold, error in self.errors.items()},
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "CVResult":
+        """Rebuild a result from :meth:`to_dict` output."""
+        return cls(
+            history=CVHistory.from_dict(data["history"]),
+            folds=folds_from_json(data["folds"]),
+            scores={k: np.array([np.nan if v is None else v for v in values], dtype=float)
+                    for k, values in data["scores"].items()},
+            fit_times=np.asarray(data["fit_times"], dtype=float),
+            score_times=np.asarray(data["score_times"], dtype=float),
+            params=data["params"],
+            errors={int(fold): error for fold, error in data.get("errors", {}).items()},
+        )
+
+
+    def __repr__(self) -> str:
+        return (f"CVResult(n_folds={self.n_folds}, epochs_run={self.history.epochs_run}, "
+                f"keys={self.history.keys()})")
+
+
+def _std(values: np.ndarray) -> float:
+    values = np.asarray(values, dtype=float)
+    values = values[np.isfinite(values)]
+    return float(np.std(values, ddof=1)) if len(values) > 1 else float("nan")
+
+
+def _plain_float(value: float) -> float | None:
+    return float(value) if np.isfinite(value) else None

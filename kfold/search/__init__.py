@@ -1,0 +1,9 @@
+"""Model selection: candidates, grid and random search, their result and run directory, paired comparison, nested CV, plots."""
+
+from kfold.search.searches import grid_search, random_search
+from kfold.search.search_result import SearchResult
+from kfold.search.comparison import Comparison, compare
+from kfold.search.nested import NestedResult, nested_cross_validate
+from kfold.search.plots import plot_search, plot_search_heatmap
+
+__all__ = ["grid_search", "random_search", "SearchResult", "Comparison", "compare", "NestedResult", "nested_cross_validate", "plot_search", "plot_search_heatmap"]

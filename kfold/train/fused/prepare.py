@@ -1,0 +1,147 @@
+"""Fused training, step 1: every fold's data and model, built as the sequential path builds them.
+
+The K models come from the user's build function with each fold's seed, after
+``keras.backend.clear_session()`` as in :func:`kfold.train.keras_fit.build_model`, so
+they have the sequential path's initial weights and layer names (and so its log
+keys). Each is then built completely (weights, metrics, optimizer state) before
+anything is compiled, and the models must not share any variable.
+"""
+from __future__ import annotations
+
+import copy
+import dataclasses
+from typing import Any, Callable, Iterator
+
+import numpy as np
+
+from kfold.core.backend import import_keras, import_tensorflow
+from kfold.data.arrays import n_samples, take
+from kfold.train.fused.graph import to_tensors
+from kfold.train.fold import FitConfig, FoldData, FoldTask
+from kfold.data.preprocessing import apply_preprocess, fit_preprocess
+from kfold.train.keras_fit import build_model, epoch_orders
+
+__all__ = ["NotFusable", "check_model_fusable", "FusedFold", "prepare_folds"]
+
+
+class NotFusable(ValueError):
+    """Raised when the fused path cannot train these folds; the message says why.
+
+    Examples
+    --------
+    >>> str(NotFusable("fit_kwargs 'class_weight'"))
+    "fit_kwargs 'class_weight'"
+    """
+
+
+def check_model_fusable(model: Any) -> str | None:
+    """Why this built model needs the sequential path, or ``None`` if it can be fused.
+
+    Examples
+    --------
+    >>> from kfold.train.keras_fit import doctest_model
+    >>> check_model_fusable(doctest_model()) is None
+    True
+    """
+    keras = import_keras()
+    if keras.backend.backend() != "tensorflow":
+        return f"fused training needs the TensorFlow backend, not {keras.backend.backend()!r}"
+    if model.run_eagerly:
+        return "the model is compiled with run_eagerly=True"
+    if model.optimizer is None:
+        return "the model has no optimizer"
+    for method in ("fit", "evaluate", "make_train_function", "make_test_function"):
+        if getattr(type(model), method) is not getattr(keras.Model, method):
+            return f"{type(model).__name__} overrides {method}()"
+    return None
+
+
+@dataclasses.dataclass
+class FusedFold:
+    """One fold's model, data (as tensors), callbacks, epoch orders and logs so far.
+
+    Examples
+    --------
+    >>> from kfold.train.keras_fit import doctest_model
+    >>> task = FoldTask(0, np.arange(2, 6), np.arange(2), seed=3)
+    >>> fold = prepare_folds(doctest_model, FoldData(np.ones((6, 2)), np.ones(6)), [task], FitConfig(epochs=1))[0]
+    >>> fold.n_train, fold.n_val, fold.stopped
+    (4, 2, False)
+    """
+
+    task: FoldTask
+    model: Any
+    preprocess: Any
+    train: tuple
+    val: tuple
+    n_train: int
+    n_val: int
+    callbacks: list
+    orders: Iterator[np.ndarray]
+    history: list = dataclasses.field(default_factory=list)
+    last_val: dict = dataclasses.field(default_factory=dict)
+    stopped: bool = False
+
+
+def _symbolic_batch(part: Any) -> Any:
+    """Shapes and dtypes of a batch of ``part`` (tensors), for building the model."""
+    keras, tf = import_keras(), import_tensorflow()
+    if part is None:
+        return None
+    return tf.nest.map_structure(lambda t: keras.KerasTensor((None, *t.shape[1:]), t.dtype.name), part)
+
+
+def _prepare(build_fn: Callable, data: FoldData, task: FoldTask, config: FitConfig,
+             free_memory: bool) -> FusedFold:
+    """Preprocess the fold's rows, build its model (weights, metrics, optimizer) and callbacks."""
+    fitted, x_train = fit_preprocess(config.preprocess, take(data.x, task.train))
+    x_val = apply_preprocess(fitted, take(data.x, task.val))
+    train = tuple(to_tensors(p) for p in (x_train, take(data.y, task.train), take(data.sample_weight, task.train)))
+    val = tuple(to_tensors(p) for p in (x_val, take(data.y, task.val), take(data.sample_weight, task.val)))
+    model = build_model(build_fn, task.seed, free_memory=free_memory)
+    reason = check_model_fusable(model)
+    if reason:
+        raise NotFusable(reason)
+    try:  # create every variable now: the compiled graph may not create any
+        model._symbolic_build(data_batch=tuple(_symbolic_batch(p) for p in train))
+    except Exception as error:  # noqa: BLE001 - any failure means "run it sequentially"
+        raise NotFusable(f"the model could not be built for fused training ({error})") from error
+    callbacks = copy.deepcopy(list(config.callbacks))
+    for callback in callbacks:
+        callback.set_model(model)
+    shuffle = bool(config.fit_kwargs.get("shuffle", True))
+    n_train = n_samples(x_train)
+    return FusedFold(task, model, fitted, train, val, n_train, n_samples(x_val), callbacks,
+                 epoch_orders(n_train, task.seed, shuffle))
+
+
+def _check_independent(folds: list[FusedFold]) -> None:
+    """Raise NotFusable if two fold models share a variable (a layer, metric or optimizer object)."""
+    owner: dict[int, int] = {}
+    for k, fold in enumerate(folds):
+        model = fold.model
+        for variable in [*model.variables, *model.metrics_variables, *model.optimizer.variables]:
+            if owner.setdefault(id(variable), k) != k:
+                raise NotFusable(f"the models of folds {owner[id(variable)] + 1} and {k + 1} share "
+                                 f"{variable.path!r}: create every layer, metric and optimizer inside build_fn")
+
+
+def prepare_folds(build_fn: Callable[[], Any], data: FoldData, tasks: list[FoldTask],
+                  config: FitConfig) -> list[FusedFold]:
+    """Build every fold's model (with its seed, as the sequential path does) and data.
+
+    Keras' session is cleared before each model, as in :func:`kfold.train.keras_fit.build_model`
+    (so layer names, and the log keys derived from them, are those of the
+    sequential path), but memory is collected only once.
+
+    Examples
+    --------
+    >>> from kfold.train.keras_fit import doctest_model
+    >>> tasks = [FoldTask(0, np.arange(2, 6), np.arange(2), seed=3)]
+    >>> [f.model.count_params() for f in prepare_folds(doctest_model, FoldData(np.ones((6, 2)), np.ones(6)),
+    ...                                                 tasks, FitConfig(epochs=1))]
+    [3]
+    """
+    folds = [_prepare(build_fn, data, task, config, free_memory=i == 0) for i, task in enumerate(tasks)]
+    _check_independent(folds)
+    return folds

@@ -1,0 +1,262 @@
+"""Fused training: all K fold models trained together, one compiled call per epoch.
+
+``model.fit`` spends most of a small model's time on Keras' own per-step and
+per-epoch work (about 7 ms a step on 2 CPU cores), not on arithmetic. The fused
+path builds the K fold models exactly as the sequential path does (same build
+function, same seeds, so the same initial weights), then trains them together:
+each epoch is one ``tf.function`` call in which every fold model takes its own
+batches, in the sequential path's order, from its own (preprocessed) training
+part with its own ``train_step``, so with its own compiled loss, regularization,
+metrics and optimizer, and then runs its own ``test_step`` on its held-out part.
+The steps run in a ``tf.while_loop`` compiled with XLA. Nothing couples the
+folds: each keeps its optimizer state, global-norm clipping and all.
+
+What is kept from ``model.fit``:
+
+* the logs of every epoch, under Keras' names and with Keras' averaging (the
+  training ``loss`` is the batch losses' mean weighted by batch size), and the
+  fold's score, equal to ``model.evaluate`` on its held-out part at the end;
+* partial last batches, and folds of different sizes: a fold with fewer batches
+  takes fewer optimizer steps, never an extra (empty) one;
+* per-fold ``keras.callbacks.EarlyStopping``, called with each epoch's logs: a
+  stopped fold's model is no longer trained while the others go on, and its
+  history ends there. ``restore_best_weights=True`` is the best-weight restore
+  (what ``ModelCheckpoint(save_best_only=True)`` is used for in a k-fold loop);
+* the trained models are ordinary Keras models.
+
+Numerics: without XLA the logs are bit for bit those of the sequential path.
+XLA fuses and reorders float32 sums, so values move by about 1e-7 relative per
+epoch. XLA draws other random numbers than TensorFlow's kernels for the same
+seed, so models with random layers (``Dropout``, ``GaussianNoise``) are compiled
+without XLA and keep ``model.fit``'s draws (:func:`use_xla`).
+
+Costs: all K copies of the data are held at once (:data:`MAX_FUSED_BYTES`), and
+TensorFlow keeps every XLA-compiled function in memory until the process ends
+(tensorflow/tensorflow#64170; ``model.compile(jit_compile=True)`` has the same
+cost): a few tens of MB per fold model, which adds up over a large search.
+
+What the fused path cannot run is reported by :func:`check_fusable` (callbacks,
+``fit`` arguments), :func:`check_data_fusable` and
+:func:`kfold.train.fused.prepare.check_model_fusable`; with ``strategy="auto"`` the
+trainer then uses the sequential path and says why.
+"""
+from __future__ import annotations
+
+import time
+from typing import Any, Callable
+
+import numpy as np
+
+from kfold.core.backend import import_keras
+from kfold.core.checks import Described, fail
+from kfold.data.arrays import leaves
+from kfold.train.fused.prepare import FusedFold, NotFusable, check_model_fusable, prepare_folds
+from kfold.train.fused.graph import EpochGraph
+from kfold.train.fold import FitConfig, FoldData, FoldTask
+from kfold.results.outcome import FoldOutcome
+from kfold.train.keras_fit import validation_batch_size
+
+__all__ = ["NotFusable", "check_fusable", "check_data_fusable", "check_model_fusable", "use_xla",
+           "prepare_folds", "run_folds_fused"]
+
+# Every fold's copy of the data is held at once: above this, train the folds one by one.
+MAX_FUSED_BYTES = 2 * 1024**3
+# fit() arguments the fused path honours itself.
+FUSED_FIT_KWARGS = ("shuffle",)
+# Callback hooks that only a live fit loop calls.
+_LOOP_HOOKS = ("on_train_batch_begin", "on_train_batch_end", "on_batch_begin", "on_batch_end",
+               "on_test_begin", "on_test_end", "on_test_batch_begin", "on_test_batch_end")
+
+
+def _is_epoch_level_early_stopping(callback: Any) -> bool:
+    keras = import_keras()
+    if not isinstance(callback, keras.callbacks.EarlyStopping):
+        return False
+    base = keras.callbacks.Callback
+    return all(getattr(type(callback), hook) is getattr(base, hook) for hook in _LOOP_HOOKS)
+
+
+def check_fusable(config: FitConfig) -> str | None:
+    """Why these training settings need the sequential path, or ``None`` if they can be fused.
+
+    Fused training runs per-fold ``keras.callbacks.EarlyStopping`` (its
+    ``restore_best_weights=True`` is the best-weight restore) and the ``fit``
+    argument ``shuffle``; any other callback or ``fit`` argument needs a live
+    ``fit`` loop.
+
+    Examples
+    --------
+    >>> check_fusable(FitConfig(epochs=2)) is None
+    True
+    >>> check_fusable(FitConfig(epochs=2, fit_kwargs={"class_weight": {0: 1.0, 1: 2.0}}))
+    "fit argument 'class_weight' is not supported by fused training"
+    """
+    for key in config.fit_kwargs:
+        if key not in FUSED_FIT_KWARGS:
+            return f"fit argument {key!r} is not supported by fused training"
+    for callback in config.callbacks:
+        if not _is_epoch_level_early_stopping(callback):
+            return f"callback {type(callback).__name__} needs a live fit loop"
+    return None
+
+
+def check_data_fusable(data: FoldData, tasks: list[FoldTask]) -> str | None:
+    """Why the folds' data is too big to hold every fold's copy at once, or ``None``.
+
+    Examples
+    --------
+    >>> tasks = [FoldTask(0, np.arange(2, 4), np.arange(2), seed=0)]
+    >>> check_data_fusable(FoldData(np.zeros((4, 3)), np.zeros(4)), tasks) is None
+    True
+    """
+    row_bytes = 0
+    for part in (data.x, data.y, data.sample_weight):
+        for array in leaves(part) if part is not None else []:
+            itemsize = 4 if array.dtype.kind == "f" else array.dtype.itemsize  # floats become float32
+            row_bytes += itemsize * int(np.prod(array.shape[1:]))
+    total = row_bytes * sum(len(t.train) + len(t.val) for t in tasks)
+    if total > MAX_FUSED_BYTES:
+        return (f"every fold's copy of the data would be held at once "
+                f"({total / 1024**3:.1f} GiB > {MAX_FUSED_BYTES / 1024**3:.0f} GiB)")
+    return None
+
+
+def _graph(folds: list[FusedFold], batch_size: int, jit_compile: bool) -> EpochGraph:
+    return EpochGraph([f.model for f in folds], [f.n_train for f in folds], [f.n_val for f in folds],
+                      batch_size, [validation_batch_size(batch_size, f.n_val) for f in folds],
+                      jit_compile)
+
+
+def use_xla(model: Any) -> bool:
+    """Whether the fused graph of this model is compiled with XLA.
+
+    Not when a layer does not support XLA, nor when a layer draws random numbers
+    (``Dropout``, ``GaussianNoise``, ...): XLA draws other numbers from the same
+    seed than TensorFlow's kernels, so the curves would differ from ``model.fit``'s.
+
+    Examples
+    --------
+    >>> import keras
+    >>> use_xla(keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)]))
+    True
+    >>> use_xla(keras.Sequential([keras.Input((2,)), keras.layers.Dropout(0.5)]))
+    False
+    """
+    layers = model._flatten_layers() if hasattr(model, "_flatten_layers") else model.layers
+    return all(getattr(layer, "supports_jit", True) and not getattr(layer, "_seed_generators", None)
+               and getattr(layer, "seed_generator", None) is None for layer in layers)
+
+
+class _Runner:
+    """Runs the epochs: one graph call for the folds still training, then their callbacks."""
+
+    def __init__(self, folds: list[FusedFold], config: FitConfig, jit_compile: bool | None) -> None:
+        self.folds, self.config = folds, config
+        self.jit_compile = all(use_xla(f.model) for f in folds) if jit_compile is None else jit_compile
+        self._graphs: dict[tuple, EpochGraph] = {}
+
+    def _call(self, active: list[FusedFold]) -> list:
+        key = tuple(f.task.fold for f in active)
+        args = ([next(f.orders) for f in active], [f.train for f in active], [f.val for f in active])
+        if key not in self._graphs:
+            self._graphs[key] = _graph(active, self.config.batch_size, self.jit_compile)
+            return self._first_call(key, active, args)
+        return self._graphs[key](*args)
+
+    def _first_call(self, key: tuple, active: list[FusedFold], args: tuple) -> list:
+        """Trace and compile; without XLA if XLA fails; NotFusable if no graph can be made."""
+        try:
+            return self._graphs[key](*args)
+        except Exception as error:  # noqa: BLE001 - compile errors come in many types
+            if not self.jit_compile:
+                raise NotFusable(f"the fold models could not be traced into one graph ({error})") from error
+        self.jit_compile = False
+        self._graphs = {key: _graph(active, self.config.batch_size, False)}
+        return self._first_call(key, active, args)
+
+    def run(self) -> None:
+        for fold in self.folds:
+            fold.model.stop_training = False
+            for callback in fold.callbacks:
+                callback.on_train_begin()
+        for epoch in range(self.config.epochs):
+            active = [f for f in self.folds if not f.stopped]
+            if not active:
+                break
+            for fold in active:
+                for callback in fold.callbacks:
+                    callback.on_epoch_begin(epoch)
+            for fold, (train_logs, val_logs) in zip(active, self._call(active)):
+                # sorted, as Keras' CallbackList passes (and the sequential path records) them
+                logs = dict(sorted({**train_logs, **{f"val_{k}": v for k, v in val_logs.items()}}.items()))
+                fold.history.append(logs)
+                fold.last_val = val_logs
+                for callback in fold.callbacks:
+                    callback.on_epoch_end(epoch, logs)
+                fold.stopped = bool(fold.model.stop_training)
+            if self.config.keras_verbose:
+                self._print_epoch(epoch, active)
+        for fold in self.folds:
+            for callback in fold.callbacks:
+                callback.on_train_end()
+
+    def _print_epoch(self, epoch: int, active: list[FusedFold]) -> None:
+        keys = list(active[0].history[-1])
+        means = " - ".join(f"{k}: {np.mean([f.history[-1][k] for f in active]):.4f}" for k in keys)
+        print(f"Epoch {epoch + 1}/{self.config.epochs} - {len(active)} folds training - mean {means}")
+
+
+def _history(records: list[dict]) -> dict[str, list[float]]:
+    keys = list(dict.fromkeys(key for logs in records for key in logs))
+    return {key: [float(logs.get(key, np.nan)) for logs in records] for key in keys}
+
+
+def _scores(fold: FusedFold, config: FitConfig) -> dict[str, float]:
+    """The last epoch's validation logs, or ``model.evaluate`` if a callback restored weights."""
+    restored = any(getattr(c, "restore_best_weights", False) and getattr(c, "best_weights", None) is not None
+                   for c in fold.callbacks)
+    if not restored:
+        return dict(sorted(fold.last_val.items()))
+    x, y, w = fold.val
+    scores = fold.model.evaluate(x, y, sample_weight=w, return_dict=True, verbose=0,
+                                 batch_size=validation_batch_size(config.batch_size, fold.n_val))
+    return {k: float(v) for k, v in scores.items()}
+
+
+def run_folds_fused(build_fn: Callable[[], Any], data: FoldData, tasks: list[FoldTask],
+                    config: FitConfig, *, jit_compile: bool | None = None) -> list[FoldOutcome]:
+    """Train every fold's model together; the same outcomes as :func:`kfold.train.fold.run_fold` per task.
+
+    Raises :class:`NotFusable` (before any training) when the settings or the
+    model need the sequential path. Each fold's ``fit_time`` is an equal share
+    of the joint training time. ``jit_compile=None`` uses XLA when every layer
+    supports it (and falls back to a plain graph if XLA fails to compile).
+
+    Examples
+    --------
+    >>> from kfold.train.keras_fit import doctest_model
+    >>> x, y = np.random.rand(12, 2), np.random.rand(12)
+    >>> tasks = [FoldTask(0, np.arange(6, 12), np.arange(6), 1), FoldTask(1, np.arange(6), np.arange(6, 12), 2)]
+    >>> outcomes = run_folds_fused(doctest_model, FoldData(x, y), tasks, FitConfig(epochs=2, batch_size=4))
+    >>> [len(o.history["val_loss"]) for o in outcomes], sorted(outcomes[0].scores)
+    ([2, 2], ['loss'])
+    """
+    if not tasks:
+        fail("tasks", "at least one fold", Described("no folds"))
+    reason = check_fusable(config) or check_data_fusable(data, tasks)
+    if reason:
+        raise NotFusable(reason)
+    start = time.perf_counter()
+    folds = prepare_folds(build_fn, data, tasks, config)
+    _Runner(folds, config, jit_compile).run()
+    share = (time.perf_counter() - start) / len(folds)
+    outcomes = []
+    for fold in folds:
+        start = time.perf_counter()
+        scores = _scores(fold, config)
+        keep = config.return_model
+        outcomes.append(FoldOutcome(
+            fold=fold.task.fold, history=_history(fold.history), scores=scores, fit_time=share,
+            score_time=time.perf_counter() - start,
+            model=fold.model if keep else None, preprocess=fold.preprocess if keep else None))
+    return outcomes

@@ -1,0 +1,137 @@
+"""The package's shape: imports run one way (no cycle, counting imports inside functions), small modules."""
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+import kfold
+
+PACKAGE = Path(kfold.__file__).parent
+MAX_LINES = 400
+
+
+def module_name(path: Path) -> str:
+    parts = list(path.relative_to(PACKAGE.parent).with_suffix("").parts)
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+MODULES = {module_name(path): path for path in sorted(PACKAGE.rglob("*.py"))}
+
+
+def imported_modules(name: str) -> set[str]:
+    """Every kfold module that importing ``name`` (or calling its functions) imports.
+
+    Every ``import`` counts, also those inside functions. ``from kfold.a import b``
+    imports ``kfold.a.b`` when that is a module; importing ``kfold.a.b`` first runs
+    ``kfold/a/__init__.py``, so that counts as an edge too.
+    """
+    path = MODULES[name]
+    package = name if path.name == "__init__.py" else name.rpartition(".")[0]
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = package.split(".")[: len(package.split(".")) - node.level + 1]
+                target = ".".join(base + ([node.module] if node.module else []))
+            else:
+                target = node.module or ""
+            candidates = [target] + [f"{target}.{alias.name}" for alias in node.names]
+        elif isinstance(node, ast.Import):
+            candidates = [alias.name for alias in node.names]
+        else:
+            continue
+        for candidate in candidates:
+            if candidate in MODULES:
+                found.add(candidate)
+                parts = candidate.split(".")  # the packages above it run first
+                found.update(".".join(parts[:i]) for i in range(2, len(parts)))
+    found.discard(name)
+    found -= {".".join(name.split(".")[:i]) for i in range(1, len(name.split(".")))}  # its own packages ran first
+    found.discard("kfold")  # kfold/__init__.py imports its names lazily (on first use), never at import
+    return found
+
+
+GRAPH = {name: imported_modules(name) for name in MODULES}
+
+
+def find_cycle(graph: dict[str, set[str]]) -> list[str] | None:
+    """One import cycle as a list of modules, or None (depth-first search)."""
+    state: dict[str, int] = {}  # 1: on the current path, 2: done
+    path: list[str] = []
+
+    def visit(node: str) -> list[str] | None:
+        state[node] = 1
+        path.append(node)
+        for nxt in sorted(graph.get(node, ())):
+            if state.get(nxt) == 1:
+                return path[path.index(nxt):] + [nxt]
+            if nxt not in state and (cycle := visit(nxt)):
+                return cycle
+        path.pop()
+        state[node] = 2
+        return None
+
+    for node in sorted(graph):
+        if node not in state and (cycle := visit(node)):
+            return cycle
+    return None
+
+
+def test_find_cycle_finds_a_cycle():
+    assert find_cycle({"a": {"b"}, "b": {"c"}, "c": {"a"}}) == ["a", "b", "c", "a"]
+    assert find_cycle({"a": {"b"}, "b": set()}) is None
+
+
+def test_the_graph_sees_imports_inside_functions_and_package_inits():
+    assert "kfold.results.outcome" in GRAPH["kfold.results.rundir"]
+    assert "kfold.train" in GRAPH["kfold.search.searches"]  # importing kfold.train.x runs kfold/train/__init__
+
+
+def test_no_import_cycle_among_kfold_modules():
+    assert find_cycle(GRAPH) is None, " -> ".join(find_cycle(GRAPH))
+
+
+# search -> train -> (results | executors) -> split -> data -> core: a module never imports a later layer.
+LAYERS = ["core", "data", "datasets", "split", "results", "executors", "train", "search", "loading", "cli", "__main__"]
+
+
+def layer(name: str) -> int:
+    top = name.split(".")[1] if name != "kfold" else "__init__"
+    return LAYERS.index(top)
+
+
+@pytest.mark.parametrize("name", sorted(n for n in MODULES if n != "kfold"))
+def test_imports_point_down_the_layers(name):
+    upward = sorted(d for d in GRAPH[name] if layer(d) > layer(name))
+    assert not upward, f"{name} imports a higher layer: {upward}"
+
+
+def test_executors_and_results_do_not_know_each_other():
+    for name, deps in GRAPH.items():
+        if name.startswith("kfold.executors"):
+            assert not any(d.startswith("kfold.results") or d.startswith("kfold.train") for d in deps), name
+
+
+def test_at_least_four_subpackages():
+    subpackages = [p.parent.name for p in PACKAGE.glob("*/__init__.py")]
+    assert len(subpackages) >= 4, subpackages
+
+
+@pytest.mark.parametrize("name", sorted(MODULES))
+def test_modules_are_small_and_say_what_lives_there(name):
+    text = MODULES[name].read_text(encoding="utf-8")
+    assert len(text.splitlines()) <= MAX_LINES, f"{name} has {len(text.splitlines())} lines"
+    docstring = ast.get_docstring(ast.parse(text))
+    assert docstring and docstring.strip(), f"{name} has no module docstring"
+
+
+@pytest.mark.parametrize("name", sorted(n for n, p in MODULES.items() if p.name == "__init__.py" and n != "kfold"))
+def test_subpackage_inits_only_reexport(name):
+    tree = ast.parse(MODULES[name].read_text(encoding="utf-8"))
+    for node in tree.body:
+        is_docstring = isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant)
+        is_all = isinstance(node, ast.Assign) and [getattr(t, "id", None) for t in node.targets] == ["__all__"]
+        assert is_docstring or is_all or isinstance(node, (ast.Import, ast.ImportFrom)), \
+            f"{name} does more than re-export: line {node.lineno}"
