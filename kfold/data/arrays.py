@@ -13,8 +13,9 @@ import numpy as np
 import warnings
 
 from kfold.core.checks import Described, check_choice, fail
+from kfold.core.backend import import_keras, import_tensorflow
 
-__all__ = ["leaves", "check_finite", "as_arrays", "n_samples", "take", "map_arrays", "check_same_length"]
+__all__ = ["leaves", "check_finite", "as_arrays", "n_samples", "take", "map_arrays", "check_same_length", "to_tensors"]
 
 
 def _is_multi(data: Any) -> bool:
@@ -162,3 +163,29 @@ def check_finite(nan_policy: str, **named: Any) -> None:
             warnings.warn(f"`{name}` holds {bad} NaN or infinite values out of {array.size}; "
                           "training goes on (nan_policy='warn').",
                           RuntimeWarning, stacklevel=3)
+
+
+def to_tensors(part: Any) -> Any:
+    """An array (or dict/list of arrays) as tensors, floats in Keras' float type; None passes.
+
+    Both training paths convert the data this way (the sequential ``tf.data``
+    pipeline and the fused graph), so they see the same numbers.
+
+    Examples
+    --------
+    >>> to_tensors(np.zeros(2)).dtype.name
+    'float32'
+    """
+    if part is None:
+        return None
+    tf = import_tensorflow()
+    floatx = import_keras().config.floatx()
+
+    def tensor(array: Any) -> Any:
+        array = np.asarray(array)
+        if array.dtype.kind == "f" and array.dtype != floatx:
+            array = array.astype(floatx)
+        return tf.constant(array)
+
+    tensors = map_arrays(part, tensor)
+    return tuple(tensors) if isinstance(tensors, list) else tensors  # as the sequential path

@@ -29,11 +29,10 @@ from typing import Any, Callable, Iterable, Iterator
 from kfold.executors.worker import RAISED, RESULT
 from kfold.core.errors import FoldError
 
-__all__ = ["EXECUTORS", "EXECUTOR_OPTIONS", "Executor", "SequentialExecutor", "TaskError", "TaskFailedError",
+__all__ = ["EXECUTORS", "Executor", "SequentialExecutor", "TaskError", "TaskFailedError",
            "receive"]
 
 EXECUTORS = ("sequential", "processes", "dask", "ray")
-EXECUTOR_OPTIONS = ("executor", "n_jobs", "client", "devices", "retries", "max_tasks_per_worker")  #: the trainers' executor arguments
 WORKER_DIED = "died with its worker process (killed by a signal, or out of memory)"
 
 

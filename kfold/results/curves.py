@@ -127,6 +127,17 @@ def fold_stats(curves: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, 
     return mean, std, sem, counts
 
 
+def fold_std(values: Any) -> float:
+    """Sample standard deviation (``ddof=1``) of one value per fold, NaN-aware; NaN with fewer than two.
+
+    Examples
+    --------
+    >>> fold_std([1.0, 3.0, float("nan")]), fold_std([2.0])
+    (1.4142135623730951, nan)
+    """
+    return float(fold_stats(np.asarray(values, dtype=float).reshape(-1, 1))[1][0])
+
+
 def mean_curve(source: Any, key: str | None = None) -> np.ndarray:
     """Mean across folds at each epoch, ignoring folds that already stopped.
 

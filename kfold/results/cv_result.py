@@ -10,7 +10,7 @@ from kfold.results.history import CVHistory
 from kfold.results.saving import Saved
 from kfold.split.codec import folds_from_json, folds_to_json
 from kfold.split.check import folds_hash
-from kfold.results.curves import best_epoch
+from kfold.results.curves import best_epoch, fold_std
 
 __all__ = ["CVResult"]
 
@@ -115,7 +115,7 @@ class CVResult(Saved):
         for i, (train, val) in enumerate(self.folds):
             cells = "".join(f"{self.scores[k][i]:<10.4f}" for k in keys)
             lines.append(f"{i + 1:<6}{len(train):<7}{len(val):<5}{cells}{self.fit_times[i]:.1f}")
-        spread = ", ".join(f"{k} {np.nanmean(v):.4f} ± {_std(v):.4f}" for k, v in self.scores.items())
+        spread = ", ".join(f"{k} {np.nanmean(v):.4f} ± {fold_std(v):.4f}" for k, v in self.scores.items())
         ok = self.n_folds - len(self.errors)
         lines.append(f"mean ± std over {ok} folds: {spread}")
         lines += [f"fold {i + 1} failed: {error.strip().splitlines()[-1]}" for i, error in sorted(self.errors.items())]
@@ -162,12 +162,6 @@ class CVResult(Saved):
     def __repr__(self) -> str:
         return (f"CVResult(n_folds={self.n_folds}, epochs_run={self.history.epochs_run}, "
                 f"keys={self.history.keys()})")
-
-
-def _std(values: np.ndarray) -> float:
-    values = np.asarray(values, dtype=float)
-    values = values[np.isfinite(values)]
-    return float(np.std(values, ddof=1)) if len(values) > 1 else float("nan")
 
 
 def _plain_float(value: float) -> float | None:

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from kfold.core.checks import check_choice, fail
+from kfold.core.deprecation import renamed_keywords
 from kfold.results.curves import (
     check_skip, check_smooth, _curves, fold_stats, _history, best_epoch, smooth_curve,
 )
@@ -77,10 +78,11 @@ def plot_history(
     band: str | None = "std",
     show_folds: bool = True,
     training: bool = False,
-    select: bool = True,
+    mark_epoch: bool = True,
     mode: str = "auto",
     rule: str = "min",
     ax: Axes | None = None,
+    **deprecated: Any,
 ) -> Axes:
     """Plot a metric by epoch: every fold, their mean, a spread band and the chosen epoch.
 
@@ -97,7 +99,7 @@ def plot_history(
       ``"training <metric>"``), if ``training``;
     - ``"selected"``: dashed vertical line at :func:`~kfold.results.curves.best_epoch`'s
       epoch (label ``"selected: epoch N"``) and ``"selected point"``, a marker
-      on the mean line there (no legend entry), if ``select``.
+      on the mean line there (no legend entry), if ``mark_epoch``.
 
     Parameters
     ----------
@@ -114,8 +116,9 @@ def plot_history(
         Draw each fold's curve.
     training : bool, default False
         Also draw the training curve ``"X"`` of a validation key ``"val_X"``.
-    select : bool, default True
-        Mark the selected epoch.
+    mark_epoch : bool, default True
+        Mark the selected epoch (``select=`` before 0.2: in the searches
+        ``select`` names the history key the choice is made on).
     ax : matplotlib.axes.Axes, optional
         Axes to draw on; a new figure is created with ``plt.subplots()`` if None.
 
@@ -133,6 +136,7 @@ def plot_history(
     >>> ax.get_lines()[2].get_xdata().tolist()
     [2, 3, 4]
     """
+    mark_epoch = renamed_keywords(deprecated, {"select": "mark_epoch"}, "plot_history").get("mark_epoch", mark_epoch)
     curves = _curves(source, key)
     skip = check_skip(skip, curves.shape[1])
     smooth = check_smooth(smooth)
@@ -140,7 +144,7 @@ def plot_history(
     epochs = np.arange(skip + 1, curves.shape[1] + 1)
     name = key or "curve"
     suffix = ", smoothed" if smooth is not None else ""
-    selection = best_epoch(source, key, skip=skip, smooth=smooth, mode=mode, rule=rule) if select else None
+    selection = best_epoch(source, key, skip=skip, smooth=smooth, mode=mode, rule=rule) if mark_epoch else None
     train = _training_curves(source, key) if training else None
     ax = new_axes(ax)
     if show_folds:

@@ -29,7 +29,7 @@ from kfold.split.codec import folds_from_json, folds_to_json
 from kfold.results.outcome import FoldOutcome, collect, outcome_from_dict, outcome_to_dict
 from kfold.split.check import folds_hash
 
-__all__ = ["MANIFEST", "RunDir", "finished_folds", "data_hash", "cv_manifest", "read_manifest", "load_run"]
+__all__ = ["MANIFEST", "ManifestDir", "RunDir", "finished_folds", "data_hash", "cv_manifest", "read_manifest", "load_run"]
 
 MANIFEST = "manifest.json"
 
@@ -67,7 +67,69 @@ def manifest_differences(old: dict, new: dict, prefix: str = "") -> list[str]:
     return found
 
 
-class RunDir:
+class ManifestDir:
+    """A folder identified by its manifest: a new one is started, the same one resumed, another refused.
+
+    The base of :class:`RunDir` (one cross-validation) and
+    :class:`kfold.search.rundir.SearchRunDir` (a search): both write their manifest
+    (atomically) before any training and check it the same way on resume.
+    Subclasses name what they hold (``what``), the manifest keys that may change
+    between runs (``changeable``), and the folders they make.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> folder = ManifestDir(Path(tempfile.mkdtemp()) / "run", {"epochs": 3})
+    >>> ManifestDir(folder.path, {"epochs": 3}).manifest
+    {'epochs': 3}
+    """
+
+    what = "run"  #: how messages name what the folder holds
+    changeable: tuple[str, ...] = ("versions",)  #: manifest keys that may differ on resume
+
+    def __init__(self, path: str | os.PathLike, manifest: dict, *, overwrite: bool = False) -> None:
+        self.path = Path(path)
+        self.manifest = json.loads(json.dumps(manifest))  # plain types, as read back
+        manifest_file = self.path / MANIFEST
+        if overwrite:
+            self.clear(manifest_file.exists())
+        elif manifest_file.exists():
+            self._check_same(manifest_file)
+        else:
+            self.check_new()
+        self.make_folders()
+        write_json(manifest_file, self.manifest)  # before any training
+
+    def clear(self, has_manifest: bool) -> None:
+        """``overwrite=True``: delete the old run."""
+        if has_manifest:
+            shutil.rmtree(self.path)
+
+    def check_new(self) -> None:
+        """A folder without a manifest: refuse it if it holds stray results (nothing to check here)."""
+
+    def make_folders(self) -> None:
+        """Create the folder (and what the run writes into)."""
+        self.path.mkdir(parents=True, exist_ok=True)
+
+    def _check_same(self, manifest_file: Path) -> None:
+        expected = f"a folder of the same {self.what} (or a new folder)"
+        try:
+            old = json.loads(manifest_file.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            fail("run_dir", expected, Described(f"{self.path} with an unreadable {MANIFEST}"),
+                 "Pass overwrite=True to start fresh")
+        if old.get("versions") != self.manifest.get("versions"):
+            warnings.warn(f"{self.path} was written with other package versions ({old.get('versions')}); "
+                          "its finished folds are reused.", RuntimeWarning, stacklevel=4)
+        same = {key: None for key in self.changeable}
+        differences = manifest_differences({**old, **same}, {**self.manifest, **same})
+        if differences:
+            fail("run_dir", expected, Described(f"a {self.what} with other settings: " + "; ".join(differences[:5])),
+                 f"Use another run_dir, or pass overwrite=True to delete the old {self.what} and start fresh")
+
+
+class RunDir(ManifestDir):
     """A folder that holds a run's manifest and each finished fold.
 
     Parameters
@@ -93,33 +155,9 @@ class RunDir:
     ValueError: Invalid `run_dir`. Expected a folder of the same run (or a new folder). Received: run_dir=a run with other settings: epochs: 3 in the run directory, 5 now. Use another run_dir, or pass overwrite=True to delete the old run and start fresh
     """
 
-    def __init__(self, path: str | os.PathLike, manifest: dict, *, overwrite: bool = False) -> None:
-        self.path = Path(path)
-        self.manifest = json.loads(json.dumps(manifest))  # plain types, as read back
-        manifest_file = self.path / MANIFEST
-        if manifest_file.exists() and overwrite:
-            shutil.rmtree(self.path)
-        elif manifest_file.exists():
-            self._check_same_run(manifest_file)
+    def make_folders(self) -> None:
+        """Create the folder and what the run writes into."""
         (self.path / "folds").mkdir(parents=True, exist_ok=True)
-        write_json(manifest_file, self.manifest)
-
-    def _check_same_run(self, manifest_file: Path) -> None:
-        try:
-            old = json.loads(manifest_file.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            fail("run_dir", "a folder of the same run (or a new folder)",
-                 Described(f"{self.path} with an unreadable {MANIFEST}"),
-                 "Pass overwrite=True to start fresh")
-        if old.get("versions") != self.manifest.get("versions"):
-            warnings.warn(f"{self.path} was written with other package versions "
-                          f"({old.get('versions')}); its finished folds are reused.", RuntimeWarning,
-                          stacklevel=3)
-        differences = manifest_differences({**old, "versions": None}, {**self.manifest, "versions": None})
-        if differences:
-            fail("run_dir", "a folder of the same run (or a new folder)",
-                 Described("a run with other settings: " + "; ".join(differences[:5])),
-                 "Use another run_dir, or pass overwrite=True to delete the old run and start fresh")
 
     def fold_file(self, fold: int) -> Path:
         """Where fold ``fold`` (0-based) is saved."""

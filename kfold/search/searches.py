@@ -16,27 +16,26 @@ from __future__ import annotations
 
 import contextlib
 import os
+import warnings
 from typing import Any, Callable, Iterator
 
 import numpy as np
 
-from kfold.core.checks import check_choice, check_positive_int, fail
-from kfold.data.arrays import as_arrays, n_samples
+from kfold.core.checks import check_choice, fail
 from kfold.search.candidates import bind, check_candidates, parameter_grid, plain, sample_parameters
 from kfold.split.check import PredefinedSplits, folds_hash
-from kfold.executors.base import EXECUTOR_OPTIONS
 from kfold.executors.factory import open_executor
 from kfold.core.errors import FoldError
 from kfold.results.curves import RULES, MODES, check_smooth
 from kfold.search.refit import REFIT_POLICIES, refit_epochs_for
 from kfold.search.search_result import SearchResult
-from kfold.train.cross_validation import cross_validate
-from kfold.train.travel import check_travel
-from kfold.train.strategy import check_strategy, run_many
-from kfold.train.cross_validation import plan_run
+from kfold.train.cross_validation import check_inputs, new_run, plan_folds
 from kfold.train.final import fit_final
+from kfold.train.fold import FitConfig
+from kfold.train.keras_fit import check_callbacks
+from kfold.train.strategy import ON_ERROR, STRATEGIES, check_strategy, train_runs
+from kfold.train.travel import check_travel
 from kfold.core.seeds import resolve_seed
-from kfold.train.cross_validation import plan_folds
 from kfold.search.rundir import open_search_dir
 
 __all__ = ["grid_search", "random_search", "run_search", "describe_cv"]
@@ -95,47 +94,41 @@ def _naming_candidate(candidates: list[dict]) -> Iterator[None]:
         raise
 
 
-_OPEN_KWARGS = ("run_dir", "overwrite", "save_weights")  # what PlannedRun.open takes, not plan_run
+def _plan_candidates(build_fn: Callable, routed: list, data: Any, tasks: list, cv: Any, seed: int,
+                     settings: dict) -> list:
+    """One planned run per candidate, all on the same folds and fold seeds (checked once, before)."""
+    runs = []
+    for r in routed:
+        config = FitConfig(epochs=r["epochs"], batch_size=r["batch_size"], preprocess=settings["preprocess"],
+                           callbacks=settings["callbacks"], fit_kwargs=r["fit"],
+                           keras_verbose=settings["keras_verbose"], return_models=settings["return_models"])
+        runs.append(new_run(bind(build_fn, r["build"]), data, tasks, config, cv=cv, seed=seed,
+                            strategy=settings["strategy"]))
+    return runs
 
 
-def _one_by_one(build_fn: Callable, routed: list, x: Any, y: Any, cv: Any, shared: dict, run_dirs: list,
-                executor: Any, report: Callable[[int, Any], None]) -> list:
-    """In this process: one ``cross_validate`` per candidate (fused folds when possible)."""
+def _train_candidates(runs: list, candidates: list, executor: Any, settings: dict,
+                      report: Callable[[int, Any], None]) -> list:
+    """Every candidate through the one training path; its result is reported once its folds are all done."""
+    if not executor.in_process:
+        others = {f"build_fn of candidate {i + 1}": run.build_fn for i, run in enumerate(runs[1:], 1)}
+        check_travel(executor, runs[0].build_fn, return_models=settings["return_models"],
+                     preprocess=settings["preprocess"], callbacks=runs[0].config.callbacks, **others)
+    results: list = [None] * len(runs)
 
-    results = []
-    for i, r in enumerate(routed):
-        try:
-            results.append(cross_validate(bind(build_fn, r["build"]), x, y, cv=cv, epochs=r["epochs"],
-                                          batch_size=r["batch_size"], fit_kwargs=r["fit"], executor=executor,
-                                          run_dir=run_dirs[i], **shared))
-        except FoldError as error:
-            error.candidate = i
-            raise
-        report(i, results[-1])
-    return results
+    def done(i: int) -> None:
+        results[i] = runs[i].result(executor)
+        report(i, results[i])
 
-
-def _all_at_once(build_fn: Callable, routed: list, x: Any, y: Any, cv: Any, shared: dict, run_dirs: list,
-                 executor: Any, report: Callable[[int, Any], None]) -> list:
-    """On workers or a cluster: every fold of every candidate is one task, all sent at once."""
-
-    check_strategy(shared.get("strategy", "auto"), executor)
-    shared = dict(shared)
-    on_error = shared.pop("on_error", "raise")
-    opening = {name: shared.pop(name) for name in _OPEN_KWARGS if name in shared}
-    runs = [plan_run(bind(build_fn, r["build"]), x, y, cv=cv, epochs=r["epochs"], batch_size=r["batch_size"],
-                     fit_kwargs=r["fit"], **shared) for r in routed]
-    others = {f"build_fn of candidate {i + 1}": run.build_fn for i, run in enumerate(runs[1:], 1)}
-    check_travel(executor, runs[0].build_fn, return_models=runs[0].config.return_model,
-                 preprocess=shared.get("preprocess"), callbacks=runs[0].config.callbacks, **others)
-    for run, run_dir in zip(runs, run_dirs):
-        run.open(run_dir, **opening)
-    why = f"executor={executor.name!r} trains one fold of one candidate per task on {executor.n_workers} workers"
-    run_many(runs, executor, strategy=shared.get("strategy", "auto"), on_error=on_error,
-             verbose=shared.get("verbose", 0))
-    results = [run.result("sequential", why, executor) for run in runs]
-    for i, result in enumerate(results):
-        report(i, result)
+    with _naming_candidate(candidates):
+        train_runs(runs, executor, strategy=settings["strategy"], on_error=settings["on_error"],
+                   verbose=settings["fold_verbose"], on_run_done=done)
+    finished = [r for r in results if r is not None]
+    if len(finished) < len(runs):  # Ctrl-C: only whole candidates are compared
+        if not finished:
+            raise KeyboardInterrupt
+        warnings.warn(f"Interrupted: the search holds only the {len(finished)} of {len(runs)} candidates "
+                      "whose folds all finished.", RuntimeWarning, stacklevel=3)
     return results
 
 
@@ -144,9 +137,12 @@ def run_search(build_fn: Callable, candidates: list[dict], x: Any, y: Any, *, cv
                smooth: float | None = None, rule: str = "min", mode: str = "auto",
                refit: bool = True, refit_epochs: Any = "same", preprocess: Any = None,
                callbacks: Any = None, fit_kwargs: dict | None = None, sample_weight: Any = None,
-               groups: Any = None, seed: int | None = None, verbose: int = 1,
-               record: dict | None = None, run_dir: str | os.PathLike | None = None,
-               overwrite: bool = False, **cv_kwargs: Any) -> SearchResult:
+               groups: Any = None, seed: int | None = None, verbose: int = 1, return_models: bool = False,
+               strategy: str = "auto", run_dir: str | os.PathLike | None = None, overwrite: bool = False,
+               save_weights: bool = False, on_error: str = "raise", nan_policy: str = "raise",
+               executor: Any = "sequential", n_jobs: int | None = None, client: Any = None,
+               devices: Any = None, retries: int = 0, max_tasks_per_worker: int | None = None,
+               record: dict | None = None) -> SearchResult:
     """Cross-validate each candidate on one fold manifest, choose, and refit.
 
     The engine behind :func:`grid_search` and :func:`random_search`; the
@@ -165,51 +161,55 @@ def run_search(build_fn: Callable, candidates: list[dict], x: Any, y: Any, *, cv
     >>> search.best_params, search.results[0].params["lr"]
     ({'lr': 0.1}, 0.1)
     """
-
     _check_options(select, skip, smooth, rule, mode, refit_epochs, verbose)
+    check_choice("on_error", on_error, ON_ERROR)
+    check_choice("strategy", strategy, STRATEGIES)
     routed = check_candidates(build_fn, candidates, epochs=epochs, batch_size=batch_size,
                               fit_kwargs=fit_kwargs)
-    x, y, groups = as_arrays(x, "x"), as_arrays(y, "y"), as_arrays(groups, "groups")
+    data, groups, n = check_inputs(x, y, sample_weight, groups, preprocess=preprocess, nan_policy=nan_policy)
     seed = resolve_seed(seed)
-    folds = [(t.train, t.val) for t in plan_folds(cv, n_samples(x), y, groups, seed=seed)]
-    options = {name: cv_kwargs.pop(name) for name in EXECUTOR_OPTIONS if name in cv_kwargs}
-    shared = dict(preprocess=preprocess, callbacks=callbacks, sample_weight=sample_weight,
-                  seed=seed, verbose=max(0, verbose - 1), **cv_kwargs)
+    tasks = plan_folds(cv, n, data.y, groups, seed=seed)
+    folds = [(t.train, t.val) for t in tasks]
+    settings = dict(preprocess=preprocess, callbacks=check_callbacks(callbacks), strategy=strategy,
+                    on_error=on_error, return_models=bool(return_models), fold_verbose=max(0, verbose - 1),
+                    keras_verbose=2 if verbose == 2 else 0)
+    runs = _plan_candidates(build_fn, routed, data, tasks, PredefinedSplits(folds), seed, settings)
     record = {**(record or {}), "seed": seed, "cv": describe_cv(cv), "n_candidates": len(candidates),
               "folds_hash": folds_hash(folds), "refit_epochs_policy": plain(refit_epochs)}
     store = None
     if run_dir is not None:  # the manifest first, then each candidate in its own run directory
-
-        settings = dict(build_fn=build_fn, epochs=epochs, batch_size=batch_size, preprocess=preprocess,
-                        callbacks=callbacks, fit_kwargs=fit_kwargs,
-                        strategy=cv_kwargs.get("strategy", "auto"))
+        training = dict(build_fn=build_fn, epochs=epochs, batch_size=batch_size, preprocess=preprocess,
+                        callbacks=callbacks, fit_kwargs=fit_kwargs, strategy=strategy)
         choice = dict(select=select, skip=skip, smooth=smooth, mode=mode, rule=rule, refit=refit,
                       refit_epochs=refit_epochs)
-        store = open_search_dir(run_dir, candidates, folds, (x, y, sample_weight), record, settings,
-                                choice, overwrite=overwrite)
+        store = open_search_dir(run_dir, candidates, folds, (data.x, data.y, data.sample_weight), record,
+                                training, choice, overwrite=overwrite)
         record["run_dir"] = str(run_dir)
 
     def report(i: int, result: Any) -> None:  # each candidate, once its folds are all done
         _record(result, cv, i, candidates[i])
-        _check_select(result, select)  # with one candidate at a time: fails after the first
+        _check_select(result, select)
         if verbose:
             selection = result.best_epoch(select, skip=skip, smooth=smooth, mode=mode, rule=rule)
             print(f"[{i + 1}/{len(candidates)}] {candidates[i]!r}: {selection}")
 
-    with open_executor(**options) as executor:  # one pool or cluster serves every candidate
-        run_dirs = [None if store is None else store.candidate_dir(i) for i in range(len(candidates))]
-        train = _one_by_one if executor.in_process else _all_at_once
-        with _naming_candidate(candidates):
-            results = train(build_fn, routed, x, y, PredefinedSplits(folds), shared, run_dirs, executor, report)
-    search = SearchResult(results, list(candidates), select=select, skip=skip, smooth=smooth,
-                          mode=mode, rule=rule, params=record)
-    if refit:
+    with open_executor(executor, n_jobs=n_jobs, client=client, devices=devices, retries=retries,
+                       max_tasks_per_worker=max_tasks_per_worker) as pool:  # one pool serves every candidate
+        check_strategy(strategy, pool)
+        for i, run in enumerate(runs):
+            run.open(None if store is None else store.candidate_dir(i), overwrite=overwrite,
+                     save_weights=save_weights)
+        results = _train_candidates(runs, candidates, pool, settings, report)
+    kept = [i for i, result in enumerate(results) if result is not None]
+    search = SearchResult([results[i] for i in kept], [candidates[i] for i in kept], select=select, skip=skip,
+                          smooth=smooth, mode=mode, rule=rule, params=record)
+    if refit and len(kept) == len(candidates):
         best = routed[search.best_index]
-        search.refit_epochs = refit_epochs_for(refit_epochs, search.best_epoch, folds, n_samples(x))
-        search.best_model = fit_final(bind(build_fn, best["build"]), x, y, epochs=search.refit_epochs,
+        search.refit_epochs = refit_epochs_for(refit_epochs, search.best_epoch, folds, n)
+        search.best_model = fit_final(bind(build_fn, best["build"]), data.x, data.y, epochs=search.refit_epochs,
                                       batch_size=best["batch_size"], fit_kwargs=best["fit"],
                                       preprocess=preprocess, callbacks=callbacks,
-                                      sample_weight=sample_weight, seed=seed)
+                                      sample_weight=data.sample_weight, seed=seed, verbose=min(verbose, 1))
     return search
 
 
@@ -218,9 +218,11 @@ def grid_search(build_fn: Callable, param_grid: Any, x: Any, y: Any, *, cv: Any 
                 smooth: float | None = None, rule: str = "min", mode: str = "auto",
                 refit: bool = True, refit_epochs: Any = "same", preprocess: Any = None,
                 callbacks: Any = None, fit_kwargs: dict | None = None, sample_weight: Any = None,
-                groups: Any = None, seed: int | None = None, verbose: int = 1,
-                run_dir: str | os.PathLike | None = None, overwrite: bool = False,
-                **cv_kwargs: Any) -> SearchResult:
+                groups: Any = None, seed: int | None = None, verbose: int = 1, return_models: bool = False,
+                strategy: str = "auto", run_dir: str | os.PathLike | None = None, overwrite: bool = False,
+                save_weights: bool = False, on_error: str = "raise", nan_policy: str = "raise",
+                executor: Any = "sequential", n_jobs: int | None = None, client: Any = None,
+                devices: Any = None, retries: int = 0, max_tasks_per_worker: int | None = None) -> SearchResult:
     """Cross-validate every combination of ``param_grid`` and pick the best (params, epoch).
 
     Parameters
@@ -269,13 +271,12 @@ def grid_search(build_fn: Callable, param_grid: Any, x: Any, y: Any, *, cv: Any 
         ``mode``, ``rule`` or the refit reuses every candidate.
     overwrite : bool
         With ``run_dir``: delete the folder's old search and start fresh.
-    **cv_kwargs
-        Passed on to :func:`kfold.cross_validate`: ``strategy``, ``on_error``,
-        ``executor``, ``n_jobs``, ``client``, ``devices``, ``retries``,
-        ``max_tasks_per_worker``... One
-        executor (its worker processes, or its Dask cluster) serves every
-        candidate; each fold of each candidate is one task, and a failing fold's
-        error names its candidate.
+    return_models, strategy, save_weights, on_error, nan_policy
+        As in :func:`kfold.cross_validate`, for every candidate.
+    executor, n_jobs, client, devices, retries, max_tasks_per_worker
+        As in :func:`kfold.cross_validate`. One executor (its worker processes,
+        or its Dask cluster) serves every candidate; each fold of each candidate
+        is one task, and a failing fold's error names its candidate.
 
     Returns
     -------
@@ -299,12 +300,14 @@ def grid_search(build_fn: Callable, param_grid: Any, x: Any, y: Any, *, cv: Any 
     >>> 1 <= search.best_epoch <= 3, search.best_model.predict(x[:2]).shape
     (True, (2, 1))
     """
-    return run_search(build_fn, parameter_grid(param_grid), x, y, cv=cv, epochs=epochs,
-                      batch_size=batch_size, select=select, skip=skip, smooth=smooth, rule=rule,
-                      mode=mode, refit=refit, refit_epochs=refit_epochs, preprocess=preprocess,
-                      callbacks=callbacks, fit_kwargs=fit_kwargs, sample_weight=sample_weight,
-                      groups=groups, seed=seed, verbose=verbose, record={"kind": "grid"}, run_dir=run_dir,
-                      overwrite=overwrite, **cv_kwargs)
+    options = dict(cv=cv, epochs=epochs, batch_size=batch_size, select=select, skip=skip, smooth=smooth,
+                   rule=rule, mode=mode, refit=refit, refit_epochs=refit_epochs, preprocess=preprocess,
+                   callbacks=callbacks, fit_kwargs=fit_kwargs, sample_weight=sample_weight, groups=groups,
+                   seed=seed, verbose=verbose, return_models=return_models, strategy=strategy, run_dir=run_dir,
+                   overwrite=overwrite, save_weights=save_weights, on_error=on_error, nan_policy=nan_policy,
+                   executor=executor, n_jobs=n_jobs, client=client, devices=devices, retries=retries,
+                   max_tasks_per_worker=max_tasks_per_worker)
+    return run_search(build_fn, parameter_grid(param_grid), x, y, record={"kind": "grid"}, **options)
 
 
 def random_search(build_fn: Callable, param_distributions: Any, x: Any, y: Any, *, n_iter: int = 10,

@@ -9,28 +9,26 @@ from __future__ import annotations
 
 import dataclasses
 import os
-import warnings
 from typing import Any, Callable, Sequence
 
 import numpy as np
 
 from kfold.core.checks import Described, check_choice, fail
 from kfold.data.arrays import as_arrays, check_finite, check_same_length, n_samples
-from kfold.core.seeds import resolve_seed, user_random_state
+from kfold.core.seeds import resolve_seed
 from kfold.train.fold import FitConfig, FoldData, FoldTask, fold_seeds
 from kfold.results.outcome import FoldOutcome, collect
 from kfold.train.travel import check_travel
 from kfold.executors.factory import open_executor
 from kfold.data.preprocessing import check_preprocess
-from kfold.train.progress import FoldProgress
 from kfold.results.cv_result import CVResult
 from kfold.results.rundir import RunDir, cv_manifest, data_hash
 from kfold.core.files import package_versions
-from kfold.train.strategy import check_strategy, run_folds
+from kfold.train.strategy import ON_ERROR, check_strategy, train_runs
 from kfold.train.keras_fit import check_build_fn, check_callbacks
 from kfold.split.check import check_cv
 
-__all__ = ["cross_validate", "plan_folds", "plan_run", "PlannedRun"]
+__all__ = ["cross_validate", "plan_folds", "plan_run", "check_inputs", "new_run", "PlannedRun"]
 
 
 def plan_folds(cv: Any, n: int, y: Any = None, groups: Any = None, *, seed: int) -> list[FoldTask]:
@@ -175,23 +173,24 @@ def cross_validate(
                    callbacks=callbacks, fit_kwargs=fit_kwargs, sample_weight=sample_weight, groups=groups,
                    seed=seed, verbose=verbose, return_models=return_models, strategy=strategy,
                    nan_policy=nan_policy)
+    check_choice("on_error", on_error, ON_ERROR)
     with open_executor(executor, n_jobs=n_jobs, client=client, devices=devices, retries=retries,
                        max_tasks_per_worker=max_tasks_per_worker) as runner:
         check_strategy(strategy, runner)
-        check_travel(runner, build_fn, return_models=run.config.return_model, preprocess=preprocess,
+        check_travel(runner, build_fn, return_models=run.config.return_models, preprocess=preprocess,
                      callbacks=run.config.callbacks)
         run.open(run_dir, overwrite=overwrite, save_weights=save_weights)
-        ran, why = _train(run, runner, strategy=strategy, verbose=verbose, on_error=on_error)
-    return run.result(ran, why, runner)
+        train_runs([run], runner, strategy=strategy, on_error=on_error, verbose=verbose)
+    return run.result(runner)
 
 
 @dataclasses.dataclass
 class PlannedRun:
     """A cross-validation checked and planned (folds, seeds, settings), not trained yet.
 
-    :func:`cross_validate` trains one; a search on worker processes or a cluster
-    plans one per candidate and sends all their folds at once
-    (:func:`kfold.train.strategy.run_many`).
+    :func:`cross_validate` trains one, a search one per candidate, both through
+    :func:`kfold.train.strategy.train_runs`, which records the strategy that ran
+    (``ran``, ``why``).
 
     Examples
     --------
@@ -209,6 +208,8 @@ class PlannedRun:
     store: RunDir | None = None
     save_weights: bool = False
     finished: list[FoldOutcome] = dataclasses.field(default_factory=list)
+    ran: str = "none"  #: the strategy that trained the folds
+    why: str = "all folds were already done"
 
     def open(self, run_dir: str | os.PathLike | None, *, overwrite: bool = False,
              save_weights: bool = False) -> None:
@@ -232,10 +233,50 @@ class PlannedRun:
             self.store.save(outcome, save_weights=self.save_weights)
         self.finished.append(outcome)
 
-    def result(self, ran: str, why: str, executor: Any) -> CVResult:
+    def result(self, executor: Any) -> CVResult:
         """The :class:`CVResult` of the folds kept so far."""
         self.params.update(executor=executor.name, n_jobs=executor.n_workers)
-        return collect(self.finished, [(t.train, t.val) for t in self.tasks], {**self.params, "strategy": ran, "strategy_reason": why})
+        params = {**self.params, "strategy": self.ran, "strategy_reason": self.why}
+        return collect(self.finished, [(t.train, t.val) for t in self.tasks], params)
+
+
+def check_inputs(x: Any, y: Any, sample_weight: Any = None, groups: Any = None, *, preprocess: Any = None,
+                 nan_policy: str = "raise") -> tuple[FoldData, Any, int]:
+    """The data checked once (lengths, NaN/inf, preprocessing): ``(FoldData, groups, n_samples)``.
+
+    Examples
+    --------
+    >>> data, groups, n = check_inputs(np.ones((4, 2)), np.ones(4))
+    >>> n, data.x.shape
+    (4, (4, 2))
+    """
+    x, y = as_arrays(x, "x"), as_arrays(y, "y")
+    sample_weight, groups = as_arrays(sample_weight, "sample_weight"), as_arrays(groups, "groups")
+    n = n_samples(x)
+    if n == 0:
+        fail("x", "at least one sample", Described("an empty array"))
+    check_same_length(n, y=y, sample_weight=sample_weight, groups=groups)
+    check_preprocess(preprocess, x)
+    check_finite(nan_policy, x=x, y=y, sample_weight=sample_weight)
+    return FoldData(x, y, sample_weight), groups, n
+
+
+def new_run(build_fn: Callable[[], Any], data: FoldData, tasks: list[FoldTask], config: FitConfig, *,
+            cv: Any, seed: int, strategy: str) -> PlannedRun:
+    """A :class:`PlannedRun` of checked parts (a search plans one per candidate on the same folds).
+
+    Examples
+    --------
+    >>> from kfold.train.keras_fit import doctest_model
+    >>> data, _, n = check_inputs(np.random.rand(6, 2), np.random.rand(6))
+    >>> run = new_run(doctest_model, data, plan_folds(2, n, seed=0), FitConfig(epochs=1), cv=2, seed=0,
+    ...               strategy="auto")
+    >>> run.params["n_splits"], run.params["strategy_asked"]
+    (2, 'auto')
+    """
+    params = {**_params(build_fn, cv, tasks, config, seed, n_samples(data.x), config.preprocess),
+              "strategy_asked": strategy}
+    return PlannedRun(build_fn, data, tasks, config, params)
 
 
 def plan_run(build_fn: Callable[[], Any], x: Any, y: Any, *, cv: Any = 5, epochs: int, batch_size: int = 32,
@@ -253,47 +294,11 @@ def plan_run(build_fn: Callable[[], Any], x: Any, y: Any, *, cv: Any = 5, epochs
     ValueError: Invalid `y`. Expected one entry per sample of x (4 samples). Received: y=3 entries. x, y, sample_weight and groups must all have the same length
     """
     check_build_fn(build_fn)
-    x, y = as_arrays(x, "x"), as_arrays(y, "y")
-    sample_weight, groups = as_arrays(sample_weight, "sample_weight"), as_arrays(groups, "groups")
-    n = n_samples(x)
-    if n == 0:
-        fail("x", "at least one sample", Described("an empty array"))
-    check_same_length(n, y=y, sample_weight=sample_weight, groups=groups)
     check_choice("verbose", verbose, (0, 1, 2))
-    check_preprocess(preprocess, x)
-    check_finite(nan_policy, x=x, y=y, sample_weight=sample_weight)
+    data, groups, n = check_inputs(x, y, sample_weight, groups, preprocess=preprocess, nan_policy=nan_policy)
     config = FitConfig(epochs=epochs, batch_size=batch_size, preprocess=preprocess,
                        callbacks=check_callbacks(callbacks), fit_kwargs=fit_kwargs or {},
-                       keras_verbose=2 if verbose == 2 else 0, return_model=bool(return_models))
+                       keras_verbose=2 if verbose == 2 else 0, return_models=bool(return_models))
     seed = resolve_seed(seed)
-    tasks = plan_folds(cv, n, y, groups, seed=seed)
-    params = {**_params(build_fn, cv, tasks, config, seed, n, preprocess), "strategy_asked": strategy}
-    return PlannedRun(build_fn, FoldData(x, y, sample_weight), tasks, config, params)
-
-
-def _train(run: PlannedRun, runner: Any, *, strategy: str, verbose: int, on_error: str) -> tuple[str, str]:
-    """Train the run's missing folds; each one is kept (and saved) the moment it ends."""
-    todo, total = run.todo(), len(run.tasks)
-    ran, why = "none", f"all {total} folds were already done"
-    with FoldProgress(total, verbose) as progress, user_random_state():
-        if len(todo) < total:
-            progress.note(f"Resuming: {total - len(todo)} of {total} folds already done in {run.store.path}")
-        try:
-            if todo:
-                _, ran, why = run_folds(run.build_fn, run.data, todo, run.config, strategy, progress,
-                                        on_error=on_error, on_outcome=run.keep, executor=runner)
-        except KeyboardInterrupt:
-            if not _keep_partial(run.finished, run.store, progress):
-                raise
-            run.params["interrupted"] = True
-    return ran, why
-
-
-def _keep_partial(outcomes: list, store: Any, progress: FoldProgress) -> bool:
-    """After Ctrl-C: say what was kept; return whether there is anything to return."""
-    where = f" and saved in {store.path}" if store is not None else ""
-    progress.note(f"Interrupted: {len(outcomes)} finished folds are kept{where}.")
-    if outcomes:
-        warnings.warn(f"Interrupted: the result holds only the {len(outcomes)} folds that finished.",
-                      RuntimeWarning, stacklevel=3)
-    return bool(outcomes)
+    tasks = plan_folds(cv, n, data.y, groups, seed=seed)
+    return new_run(build_fn, data, tasks, config, cv=cv, seed=seed, strategy=strategy)

@@ -75,7 +75,7 @@ class FitConfig:
     callbacks: tuple = ()
     fit_kwargs: dict = dataclasses.field(default_factory=dict)
     keras_verbose: int = 0
-    return_model: bool = False
+    return_models: bool = False
 
     def __post_init__(self) -> None:
         check_positive_int("epochs", self.epochs)
@@ -151,7 +151,7 @@ def run_fold(build_fn: Callable[[], Any], data: FoldData, task: FoldTask,
     start = time.perf_counter()
     scores = model.evaluate(x_val, y_val, sample_weight=w_val, return_dict=True, verbose=0,
                             batch_size=validation_batch_size(config.batch_size, len(task.val)))
-    keep = config.return_model
+    keep = config.return_models
     return FoldOutcome(
         fold=task.fold, history=history, scores={k: float(v) for k, v in scores.items()},
         fit_time=fit_time, score_time=time.perf_counter() - start,

@@ -21,7 +21,8 @@ import numpy as np
 
 from kfold.core.backend import import_keras, import_tensorflow
 from kfold.core.checks import Described, fail, message
-from kfold.data.arrays import map_arrays, n_samples
+from kfold.data.arrays import n_samples, to_tensors
+from kfold.results.history import records_to_history
 
 __all__ = ["epoch_orders", "check_build_fn", "check_callbacks", "build_model", "train_model", "RESERVED_FIT_KWARGS"]
 
@@ -60,18 +61,8 @@ def _train_dataset(x: Any, y: Any, sample_weight: Any, *, batch_size: int, epoch
                    seed: int, shuffle: bool) -> tuple[Any, int]:
     """A ``tf.data.Dataset`` with all batches of all epochs, and the steps per epoch."""
     tf = import_tensorflow()
-    keras = import_keras()
     n = n_samples(x)
-    floatx = keras.config.floatx()
-
-    def tensor(array: np.ndarray) -> Any:
-        array = np.asarray(array)
-        if array.dtype.kind == "f" and array.dtype != floatx:
-            array = array.astype(floatx)
-        return tf.constant(array)
-
-    arrays = tuple(map_arrays(part, tensor) for part in (x, y, sample_weight) if part is not None)
-    arrays = tuple(tuple(a) if isinstance(a, list) else a for a in arrays)  # tf.data would stack a list
+    arrays = tuple(to_tensors(part) for part in (x, y, sample_weight) if part is not None)  # lists as tuples
     # All epochs' orders up front (epochs x n int32, e.g. 0.8 MB for 500 x 404): a
     # Python generator here would leave a callback registered in TensorFlow per fold.
     order_array = np.stack(list(itertools.islice(epoch_orders(n, seed, shuffle), epochs))).astype(np.int32)
@@ -178,11 +169,6 @@ def build_model(build_fn: Callable[[], Any], seed: int, *, free_memory: bool = T
     return model
 
 
-def _records_to_history(records: list[dict]) -> dict[str, list[float]]:
-    keys = list(dict.fromkeys(key for logs in records for key in logs))
-    return {key: [float(logs.get(key, np.nan)) for logs in records] for key in keys}
-
-
 def validation_batch_size(batch_size: int, n_val: int) -> int:
     """A large batch for validation: whole held-out part, up to 1024 samples."""
     return max(batch_size, min(n_val, 1024))
@@ -220,7 +206,7 @@ def train_model(model: Any, x: Any, y: Any, sample_weight: Any = None, *, epochs
     # shuffle=False: the dataset already holds each epoch's own permutation.
     model.fit(dataset, epochs=epochs, steps_per_epoch=steps, callbacks=[*callbacks, stop_on_nan, logger],
               verbose=verbose, shuffle=False, **kwargs)
-    return _records_to_history(records)
+    return records_to_history(records)
 
 
 def doctest_model() -> Any:

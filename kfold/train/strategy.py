@@ -1,12 +1,13 @@
-"""Which path trains the folds, and what happens to each fold when it ends.
+"""The one path every training takes (:func:`train_runs`), which strategy trains the folds, and what happens to each fold when it ends.
 
 ``"sequential"`` is the book's loop (:func:`kfold.train.fold.run_fold` for each fold),
 the readable reference. ``"fused"`` trains all fold models together in one
 compiled graph (:mod:`kfold.train.fused.runner`): the same curves, many times faster for
 small models. ``"auto"`` fuses when the model and settings allow it and says why
 not otherwise. With an executor other than ``"sequential"`` (worker processes, a
-Dask cluster), each fold is one task, trained by :func:`~kfold.train.fold.run_fold` in
-a worker, and the folds come back as they finish.
+Dask cluster), each fold (of each candidate, in a search) is one task, trained by
+:func:`~kfold.train.fold.run_fold` in a worker, and the folds come back as they finish.
+:func:`kfold.cross_validate` and the searches all train through :func:`train_runs`.
 
 Every finished fold is handed to ``on_outcome`` at once (the trainer saves it to
 the run directory there), so a crash later loses nothing that finished. A fold
@@ -18,17 +19,19 @@ from __future__ import annotations
 
 import functools
 import traceback
+import warnings
 from typing import Any, Callable, NamedTuple
 
 from kfold.core.checks import check_choice, fail
 from kfold.executors.base import Executor, TaskError
 from kfold.train.fold import FitConfig, FoldData, FoldTask, non_finite_loss, run_fold
 from kfold.core.errors import FoldError
+from kfold.core.seeds import user_random_state
 from kfold.results.outcome import FoldOutcome
 from kfold.train.fused.runner import NotFusable, check_fusable, run_folds_fused
 from kfold.train.progress import FoldProgress
 
-__all__ = ["STRATEGIES", "ON_ERROR", "check_strategy", "run_folds", "CandidateFold", "run_candidate_fold", "run_many"]
+__all__ = ["STRATEGIES", "ON_ERROR", "check_strategy", "run_folds", "CandidateFold", "run_candidate_fold", "train_runs"]
 
 STRATEGIES = ("auto", "fused", "sequential")
 ON_ERROR = ("raise", "skip")
@@ -79,14 +82,6 @@ def _fused(build_fn: Callable, data: FoldData, tasks: list[FoldTask], config: Fi
     return [finish(outcome) for outcome in outcomes]
 
 
-def _on_executor(build_fn: Callable, data: FoldData, tasks: list[FoldTask], config: FitConfig,
-                 finish: _Finish, executor: Executor) -> list[FoldOutcome]:
-    """One task per fold on ``executor``; each outcome is finished (saved) as it arrives."""
-    fold_fn = functools.partial(run_fold, build_fn, config=config)
-    return [finish(_received(task.fold, outcome, finish.on_error))
-            for task, outcome in executor.run(fold_fn, data, tasks)]
-
-
 def _received(fold: int, outcome: Any, on_error: str) -> FoldOutcome:
     """A worker's outcome; a failed task becomes a failed fold, or is raised."""
     if not isinstance(outcome, TaskError):
@@ -117,13 +112,8 @@ def check_strategy(strategy: Any, executor: Executor | None) -> None:
 
 def run_folds(build_fn: Callable[[], Any], data: FoldData, tasks: list[FoldTask], config: FitConfig,
               strategy: str, progress: FoldProgress, *, on_error: str = "raise",
-              on_outcome: Callable[[FoldOutcome], None] | None = None,
-              executor: Executor | None = None) -> tuple[list[FoldOutcome], str, str]:
-    """Train every fold with ``strategy``; return the outcomes, the strategy that ran and why.
-
-    With an ``executor`` that runs elsewhere (worker processes, Dask), each fold
-    is one task trained by ``model.fit`` in a worker: ``strategy="fused"`` is
-    refused there, ``"auto"`` runs sequentially in each worker.
+              on_outcome: Callable[[FoldOutcome], None] | None = None) -> tuple[list[FoldOutcome], str, str]:
+    """Train every fold in this process with ``strategy``; return the outcomes, the strategy that ran and why.
 
     Examples
     --------
@@ -137,12 +127,7 @@ def run_folds(build_fn: Callable[[], Any], data: FoldData, tasks: list[FoldTask]
     >>> ran, why
     ('sequential', 'strategy="sequential" was asked for')
     """
-    check_strategy(strategy, executor)
-    check_choice("on_error", on_error, ON_ERROR)
     finish = _Finish(on_error, on_outcome, progress)
-    if executor is not None and not executor.in_process:
-        why = f"executor={executor.name!r} trains one fold per task on {executor.n_workers} workers"
-        return _on_executor(build_fn, data, tasks, config, finish, executor), "sequential", why
     if strategy == "sequential" or not tasks:
         return _sequential(build_fn, data, tasks, config, finish), strategy, 'strategy="sequential" was asked for'
     reason = check_fusable(config)
@@ -203,12 +188,62 @@ class _OfCandidate:
         self.progress.done(index, scores, seconds, name=name)
 
 
-def run_many(runs: list[Any], executor: Executor, *, strategy: str, on_error: str, verbose: int) -> None:
-    """Send the missing folds of every run (a search's candidates) to ``executor`` at once.
+def _view(progress: FoldProgress, runs: list, index: int) -> Any:
+    """What a run reports to: the bar itself for one cross-validation, a candidate's view in a search."""
+    return progress if len(runs) == 1 else _OfCandidate(progress, index, len(runs[index].tasks))
 
-    Every fold of every candidate is one task, so no worker waits for a candidate
-    to finish. Each outcome goes to its run (:class:`kfold.train.cross_validation.PlannedRun`),
-    which keeps and saves it the moment it arrives. All runs share the data.
+
+def _in_process(runs: list, strategy: str, on_error: str, progress: FoldProgress,
+                on_run_done: Callable[[int], None]) -> None:
+    """One run after another in this process, each fused when it can be (else one fit per fold)."""
+    for i, run in enumerate(runs):
+        todo = run.todo()
+        if todo:
+            try:
+                _, run.ran, run.why = run_folds(run.build_fn, run.data, todo, run.config, strategy,
+                                                _view(progress, runs, i), on_error=on_error, on_outcome=run.keep)
+            except FoldError as error:
+                error.candidate = i if len(runs) > 1 else None
+                raise
+        on_run_done(i)
+
+
+def _on_executor(runs: list, executor: Executor, on_error: str, progress: FoldProgress,
+                 on_run_done: Callable[[int], None]) -> None:
+    """Every missing fold of every run is one task, all sent at once; each outcome is kept as it arrives."""
+    tasks = [CandidateFold(i, task) for i, run in enumerate(runs) for task in run.todo()]
+    left = {i: len(run.todo()) for i, run in enumerate(runs)}
+    why = f"executor={executor.name!r} trains one fold per task on {executor.n_workers} workers"
+    finishes = [_Finish(on_error, run.keep, _view(progress, runs, i)) for i, run in enumerate(runs)]
+    for run in runs:
+        run.ran, run.why = ("sequential", why) if run.todo() else (run.ran, run.why)
+    for i in (i for i, n in left.items() if n == 0):
+        on_run_done(i)
+    jobs = [(run.build_fn, run.config) for run in runs]
+    for task, outcome in executor.run(functools.partial(run_candidate_fold, jobs), runs[0].data, tasks):
+        try:
+            finishes[task.candidate](_received(task.fold.fold, outcome, on_error))
+        except FoldError as error:
+            error.candidate = task.candidate if len(runs) > 1 else None
+            raise
+        left[task.candidate] -= 1
+        if left[task.candidate] == 0:
+            on_run_done(task.candidate)
+
+
+def train_runs(runs: list, executor: Executor, *, strategy: str, on_error: str, verbose: int,
+               on_run_done: Callable[[int], None] | None = None) -> None:
+    """Train the missing folds of every run: one :func:`~kfold.cross_validate`, or a search's candidates.
+
+    The one path every training takes. In this process the runs train one after
+    another (each fused when it can be); on worker processes or a cluster every
+    fold of every run is one task, all sent at once, so no worker waits for a
+    candidate to finish. Each outcome goes to its run
+    (:class:`kfold.train.cross_validation.PlannedRun`), which keeps and saves it
+    the moment it arrives; ``on_run_done(i)`` is called when run ``i`` has all its
+    folds. Ctrl-C keeps the finished folds of every run (with a warning) and
+    marks the runs ``interrupted``; it is raised again when nothing finished.
+    The arguments were checked by the public entry (:func:`check_strategy`).
 
     Examples
     --------
@@ -218,22 +253,37 @@ def run_many(runs: list[Any], executor: Executor, *, strategy: str, on_error: st
     >>> from kfold.train.keras_fit import doctest_model
     >>> x, y = np.random.rand(8, 2), np.random.rand(8)
     >>> runs = [plan_run(doctest_model, x, y, cv=2, epochs=1, seed=0, verbose=0) for _ in range(2)]
-    >>> run_many(runs, make_executor("sequential"), strategy="auto", on_error="raise", verbose=0)
-    >>> [sorted(o.fold for o in run.finished) for run in runs]
-    [[0, 1], [0, 1]]
+    >>> train_runs(runs, make_executor("sequential"), strategy="auto", on_error="raise", verbose=0)
+    >>> [sorted(o.fold for o in run.finished) for run in runs], runs[0].ran
+    ([[0, 1], [0, 1]], 'fused')
     """
-    check_strategy(strategy, executor)
-    check_choice("on_error", on_error, ON_ERROR)
-    tasks = [CandidateFold(i, task) for i, run in enumerate(runs) for task in run.todo()]
-    if not tasks:
-        return
-    jobs = [(run.build_fn, run.config) for run in runs]
-    with FoldProgress(len(tasks), verbose) as progress:
-        finishes = [_Finish(on_error, run.keep, _OfCandidate(progress, i, len(run.tasks)))
-                    for i, run in enumerate(runs)]
-        for task, outcome in executor.run(functools.partial(run_candidate_fold, jobs), runs[0].data, tasks):
-            try:
-                finishes[task.candidate](_received(task.fold.fold, outcome, on_error))
-            except FoldError as error:
-                error.candidate = task.candidate
+    on_run_done = on_run_done or (lambda index: None)
+    total = sum(len(run.todo()) for run in runs)
+    with FoldProgress(total, verbose) as progress, user_random_state():
+        for i, run in enumerate(runs):
+            done = len(run.tasks) - len(run.todo())
+            if done:
+                where = f" in {run.store.path}" if run.store is not None else ""
+                _view(progress, runs, i).note(f"Resuming: {done} of {len(run.tasks)} folds already done{where}")
+        try:
+            if executor.in_process:
+                _in_process(runs, strategy, on_error, progress, on_run_done)
+            else:
+                _on_executor(runs, executor, on_error, progress, on_run_done)
+        except KeyboardInterrupt:
+            if not _keep_partial(runs, progress):
                 raise
+
+
+def _keep_partial(runs: list, progress: FoldProgress) -> bool:
+    """After Ctrl-C: mark the runs interrupted, say what was kept; return whether anything finished."""
+    kept = sum(len(run.finished) for run in runs)
+    stores = [str(run.store.path) for run in runs if run.store is not None]
+    where = f" and saved in {', '.join(stores[:3])}{', ...' if len(stores) > 3 else ''}" if stores else ""
+    progress.note(f"Interrupted: {kept} finished folds are kept{where}.")
+    for run in runs:
+        run.params["interrupted"] = True
+    if kept:
+        warnings.warn(f"Interrupted: the result holds only the {kept} folds that finished.",
+                      RuntimeWarning, stacklevel=4)
+    return bool(kept)

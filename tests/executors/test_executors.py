@@ -54,7 +54,7 @@ def run_all(executor, fn, data, tasks):
 def test_sequential_processes_and_dask_give_identical_folds(regression_data, dask_executor):
     x, y = regression_data
     tasks = plan_folds(3, len(x), seed=0)
-    config = FitConfig(epochs=2, batch_size=8, return_model=True)
+    config = FitConfig(epochs=2, batch_size=8, return_models=True)
     fn = functools.partial(run_fold, make_regressor, config=config)
     outcomes = {}
     for name, executor in executors(dask_executor).items():

@@ -84,7 +84,7 @@ def test_plot_history_lines_band_and_selection(result):
 
 
 def test_plot_history_band_encloses_mean_plus_minus_std(result):
-    ax = plot_history(result, "val_mae", select=False)
+    ax = plot_history(result, "val_mae", mark_epoch=False)
     (band,) = ax.collections
     vertices = band.get_paths()[0].vertices
     mean, std = mean_curve(result, "val_mae"), std_curve(result, "val_mae")
@@ -94,7 +94,7 @@ def test_plot_history_band_encloses_mean_plus_minus_std(result):
 
 
 def test_plot_history_sem_band_and_no_band(result):
-    ax = plot_history(result, "val_mae", band="sem", select=False)
+    ax = plot_history(result, "val_mae", band="sem", mark_epoch=False)
     (band,) = ax.collections
     vertices = band.get_paths()[0].vertices
     mean, sem = mean_curve(result, "val_mae"), sem_curve(result, "val_mae")
@@ -126,7 +126,7 @@ def test_plot_history_folds_start_at_skip_plus_one(result):
 
 
 def test_plot_history_training_curve(result):
-    ax = plot_history(result, "val_mae", training=True, select=False, show_folds=False)
+    ax = plot_history(result, "val_mae", training=True, mark_epoch=False, show_folds=False)
     train = lines_by_gid(ax)["training"]
     assert train.get_label() == "training mae"
     np.testing.assert_array_equal(train.get_ydata(), mean_curve(result, "mae"))

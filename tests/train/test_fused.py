@@ -86,7 +86,7 @@ def test_a_fold_with_fewer_batches_takes_no_extra_optimizer_step(data):
     x, y, _ = data
     tasks = plan_folds(4, len(x), seed=0)  # training parts: 30, 31, 31, 31 rows
     outcomes = run_folds_fused(regressor, FoldData(x, y), tasks,
-                               FitConfig(epochs=3, batch_size=10, return_model=True), jit_compile=False)
+                               FitConfig(epochs=3, batch_size=10, return_models=True), jit_compile=False)
     steps = [int(o.model.optimizer.iterations.numpy()) for o in outcomes]
     assert steps == [3 * int(np.ceil(len(t.train) / 10)) for t in tasks] == [9, 12, 12, 12]
 

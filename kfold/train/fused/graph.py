@@ -16,11 +16,11 @@ from typing import Any, NamedTuple, Sequence
 
 import numpy as np
 
-from kfold.core.backend import import_keras, import_tensorflow
-from kfold.data.arrays import map_arrays
+from kfold.core.backend import import_tensorflow
+from kfold.data.arrays import to_tensors
 from kfold.train.keras_fit import doctest_model, build_model
 
-__all__ = ["Segment", "step_segments", "to_tensors", "EpochGraph"]
+__all__ = ["Segment", "step_segments", "EpochGraph"]
 
 
 class Segment(NamedTuple):
@@ -62,31 +62,6 @@ def step_segments(n_rows: Sequence[int], batch_size: int) -> list[Segment]:
         if rows:
             segments.append(Segment(start, stop - start, rows))
     return segments
-
-
-def to_tensors(part: Any) -> Any:
-    """An array (or dict/list of arrays) as tensors, floats in Keras' float type; None passes.
-
-    The same conversion as the sequential path's ``tf.data`` pipeline.
-
-    Examples
-    --------
-    >>> to_tensors(np.zeros(2)).dtype.name
-    'float32'
-    """
-    if part is None:
-        return None
-    tf = import_tensorflow()
-    floatx = import_keras().config.floatx()
-
-    def tensor(array: Any) -> Any:
-        array = np.asarray(array)
-        if array.dtype.kind == "f" and array.dtype != floatx:
-            array = array.astype(floatx)
-        return tf.constant(array)
-
-    tensors = map_arrays(part, tensor)
-    return tuple(tensors) if isinstance(tensors, list) else tensors  # as the sequential path
 
 
 def _map(fn: Any, data: tuple) -> tuple:

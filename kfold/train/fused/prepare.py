@@ -16,7 +16,7 @@ import numpy as np
 
 from kfold.core.backend import import_keras, import_tensorflow
 from kfold.data.arrays import n_samples, take
-from kfold.train.fused.graph import to_tensors
+from kfold.data.arrays import to_tensors
 from kfold.train.fold import FitConfig, FoldData, FoldTask
 from kfold.data.preprocessing import apply_preprocess, fit_preprocess
 from kfold.train.keras_fit import build_model, epoch_orders

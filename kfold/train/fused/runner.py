@@ -53,6 +53,7 @@ from kfold.data.arrays import leaves
 from kfold.train.fused.prepare import FusedFold, NotFusable, check_model_fusable, prepare_folds
 from kfold.train.fused.graph import EpochGraph
 from kfold.train.fold import FitConfig, FoldData, FoldTask
+from kfold.results.history import records_to_history
 from kfold.results.outcome import FoldOutcome
 from kfold.train.keras_fit import validation_batch_size
 
@@ -206,11 +207,6 @@ class _Runner:
         print(f"Epoch {epoch + 1}/{self.config.epochs} - {len(active)} folds training - mean {means}")
 
 
-def _history(records: list[dict]) -> dict[str, list[float]]:
-    keys = list(dict.fromkeys(key for logs in records for key in logs))
-    return {key: [float(logs.get(key, np.nan)) for logs in records] for key in keys}
-
-
 def _scores(fold: FusedFold, config: FitConfig) -> dict[str, float]:
     """The last epoch's validation logs, or ``model.evaluate`` if a callback restored weights."""
     restored = any(getattr(c, "restore_best_weights", False) and getattr(c, "best_weights", None) is not None
@@ -254,9 +250,9 @@ def run_folds_fused(build_fn: Callable[[], Any], data: FoldData, tasks: list[Fol
     for fold in folds:
         start = time.perf_counter()
         scores = _scores(fold, config)
-        keep = config.return_model
+        keep = config.return_models
         outcomes.append(FoldOutcome(
-            fold=fold.task.fold, history=_history(fold.history), scores=scores, fit_time=share,
+            fold=fold.task.fold, history=records_to_history(fold.history), scores=scores, fit_time=share,
             score_time=time.perf_counter() - start,
             model=fold.model if keep else None, preprocess=fold.preprocess if keep else None))
     return outcomes
