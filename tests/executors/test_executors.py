@@ -171,8 +171,10 @@ def test_unpicklable_build_fn_is_refused_before_any_work():
 
 
 def test_model_instance_is_refused():
+    # checked once, at the public entry, before any worker starts (check_travel no longer repeats it)
     with pytest.raises(TypeError, match="model instance"):
-        check_travel(make_executor("processes", n_jobs=2), make_regressor())
+        kfold.cross_validate(make_regressor(), np.zeros((8, 3)), np.zeros(8), cv=2, epochs=1, verbose=0,
+                             executor="processes", n_jobs=2)
 
 
 def test_sequential_checks_only_the_build_fn():
