@@ -33,7 +33,7 @@ from kfold.core.checks import Described, fail
 from kfold.split.codec import folds_from_json, folds_to_json
 from kfold.search.candidates import plain
 from kfold.core.errors import FoldError
-from kfold.results.rundir import MANIFEST, load_run, manifest_differences, read_manifest
+from kfold.results.rundir import MANIFEST, check_writable, load_run, manifest_differences, read_manifest
 from kfold.core.files import package_versions, write_json
 from kfold.split.check import folds_hash
 from kfold.search.candidates import bind
@@ -100,6 +100,7 @@ class SearchRunDir:
         self.path = Path(path)
         self.manifest = json.loads(json.dumps(manifest))  # plain types, as read back
         manifest_file = self.path / MANIFEST
+        check_writable(self.path)  # before any training, and before anything is deleted
         if overwrite and manifest_file.exists():
             shutil.rmtree(self.path)
         elif overwrite:  # a folder that holds no search: only stray candidate folders go
@@ -205,7 +206,7 @@ def load_search(path: str | os.PathLike, manifest: dict | None = None) -> Any:
     for index, candidate in enumerate(manifest["candidates"]):
         folder = path / f"candidate_{index:03d}"
         try:
-            result = load_run(folder)  # its finished folds (a damaged fold file is reported and removed)
+            result = load_run(folder)  # its finished folds (a damaged fold file is reported and left out)
         except (ValueError, FoldError):  # not started, no fold finished yet, or every fold failed
             result = None
         if result is None or result.n_folds < len(folds):

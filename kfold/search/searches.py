@@ -21,7 +21,7 @@ from typing import Any, Callable, Iterator
 import numpy as np
 
 from kfold.core.checks import check_choice, check_positive_int, fail
-from kfold.data.arrays import as_arrays, n_samples
+from kfold.data.arrays import as_arrays, check_numeric_targets, n_samples
 from kfold.search.candidates import bind, check_candidates, parameter_grid, plain, sample_parameters
 from kfold.split.check import PredefinedSplits, folds_hash
 from kfold.executors.base import EXECUTOR_OPTIONS
@@ -38,6 +38,8 @@ from kfold.train.final import fit_final
 from kfold.core.seeds import resolve_seed
 from kfold.train.cross_validation import plan_folds
 from kfold.search.rundir import open_search_dir
+from kfold.search.select_check import check_select
+from kfold.train.keras_fit import check_callbacks
 
 __all__ = ["grid_search", "random_search", "run_search", "describe_cv"]
 
@@ -170,8 +172,13 @@ def run_search(build_fn: Callable, candidates: list[dict], x: Any, y: Any, *, cv
     routed = check_candidates(build_fn, candidates, epochs=epochs, batch_size=batch_size,
                               fit_kwargs=fit_kwargs)
     x, y, groups = as_arrays(x, "x"), as_arrays(y, "y"), as_arrays(groups, "groups")
+    check_numeric_targets(y)
+    callbacks = check_callbacks(callbacks)  # one callback is a list of one, as in cross_validate
     seed = resolve_seed(seed)
     folds = [(t.train, t.val) for t in plan_folds(cv, n_samples(x), y, groups, seed=seed)]
+    # a select the models will not log: refused now, not after the first candidate has trained
+    check_select(select, bind(build_fn, routed[0]["build"]), x, y, preprocess=preprocess,
+                 callbacks=callbacks, seed=seed)
     options = {name: cv_kwargs.pop(name) for name in EXECUTOR_OPTIONS if name in cv_kwargs}
     shared = dict(preprocess=preprocess, callbacks=callbacks, sample_weight=sample_weight,
                   seed=seed, verbose=max(0, verbose - 1), **cv_kwargs)
@@ -191,7 +198,7 @@ def run_search(build_fn: Callable, candidates: list[dict], x: Any, y: Any, *, cv
 
     def report(i: int, result: Any) -> None:  # each candidate, once its folds are all done
         _record(result, cv, i, candidates[i])
-        _check_select(result, select)  # with one candidate at a time: fails after the first
+        _check_select(result, select)  # what check_select could not tell beforehand
         if verbose:
             selection = result.best_epoch(select, skip=skip, smooth=smooth, mode=mode, rule=rule)
             print(f"[{i + 1}/{len(candidates)}] {candidates[i]!r}: {selection}")

@@ -14,8 +14,9 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from kfold.core.checks import Described, check_choice, fail
-from kfold.data.arrays import as_arrays, check_finite, check_same_length, n_samples
+from kfold.core.checks import Described, check_choice, fail, message
+from kfold.core.interrupts import catching_interrupts, deferring_interrupts
+from kfold.data.arrays import as_arrays, check_finite, check_numeric_targets, check_same_length, n_samples
 from kfold.core.seeds import resolve_seed, user_random_state
 from kfold.train.fold import FitConfig, FoldData, FoldTask, fold_seeds
 from kfold.results.outcome import FoldOutcome, collect
@@ -209,6 +210,7 @@ class PlannedRun:
     store: RunDir | None = None
     save_weights: bool = False
     finished: list[FoldOutcome] = dataclasses.field(default_factory=list)
+    unsaved: list[int] = dataclasses.field(default_factory=list)
 
     def open(self, run_dir: str | os.PathLike | None, *, overwrite: bool = False,
              save_weights: bool = False) -> None:
@@ -227,14 +229,33 @@ class PlannedRun:
         return [t for t in self.tasks if t.fold not in done]
 
     def keep(self, outcome: FoldOutcome) -> None:
-        """A fold that just ended: saved at once (with a run directory), then kept."""
-        if self.store is not None:
+        """A fold that just ended: saved at once (with a run directory), then kept.
+
+        Ctrl-C is held back until both are done (then raised), so a fold is never
+        half saved or lost. A save that fails keeps the fold in memory, with a warning.
+        """
+        with deferring_interrupts():
+            if self.store is not None:
+                self._save(outcome)
+            self.finished.append(outcome)
+
+    def _save(self, outcome: FoldOutcome) -> None:
+        try:
             self.store.save(outcome, save_weights=self.save_weights)
-        self.finished.append(outcome)
+        except OSError as error:  # the training is kept: the result still holds this fold
+            self.unsaved.append(outcome.fold)
+            received = Described(f"{self.store.path}, where saving fold {outcome.fold + 1} failed "
+                                 f"({type(error).__name__}: {error})")
+            warnings.warn(message("run_dir", "a folder where every finished fold can be saved", received,
+                                  "The fold is kept in the returned result but not on disk: fix the folder "
+                                  "and run the same call again to train only the folds missing there"),
+                          RuntimeWarning, stacklevel=2)
 
     def result(self, ran: str, why: str, executor: Any) -> CVResult:
         """The :class:`CVResult` of the folds kept so far."""
         self.params.update(executor=executor.name, n_jobs=executor.n_workers)
+        if self.unsaved:
+            self.params["unsaved_folds"] = sorted(self.unsaved)
         return collect(self.finished, [(t.train, t.val) for t in self.tasks], {**self.params, "strategy": ran, "strategy_reason": why})
 
 
@@ -259,6 +280,7 @@ def plan_run(build_fn: Callable[[], Any], x: Any, y: Any, *, cv: Any = 5, epochs
     if n == 0:
         fail("x", "at least one sample", Described("an empty array"))
     check_same_length(n, y=y, sample_weight=sample_weight, groups=groups)
+    check_numeric_targets(y)
     check_choice("verbose", verbose, (0, 1, 2))
     check_preprocess(preprocess, x)
     check_finite(nan_policy, x=x, y=y, sample_weight=sample_weight)
@@ -280,8 +302,9 @@ def _train(run: PlannedRun, runner: Any, *, strategy: str, verbose: int, on_erro
             progress.note(f"Resuming: {total - len(todo)} of {total} folds already done in {run.store.path}")
         try:
             if todo:
-                _, ran, why = run_folds(run.build_fn, run.data, todo, run.config, strategy, progress,
-                                        on_error=on_error, on_outcome=run.keep, executor=runner)
+                with catching_interrupts():  # a Ctrl-C that Python swallows (e.g. in clear_session) still stops
+                    _, ran, why = run_folds(run.build_fn, run.data, todo, run.config, strategy, progress,
+                                            on_error=on_error, on_outcome=run.keep, executor=runner)
         except KeyboardInterrupt:
             if not _keep_partial(run.finished, run.store, progress):
                 raise

@@ -4,7 +4,7 @@ from __future__ import annotations
 from typing import Any, Callable, NamedTuple
 
 from kfold.core.checks import check_choice, fail
-from kfold.data.arrays import as_arrays, check_same_length, n_samples
+from kfold.data.arrays import as_arrays, check_numeric_targets, check_same_length, n_samples
 from kfold.train.fold import FitConfig
 from kfold.core.seeds import user_random_state
 from kfold.data.preprocessing import apply_preprocess, check_preprocess, fit_preprocess
@@ -94,6 +94,7 @@ def fit_final(
     if n_samples(x) == 0:
         fail("x", "at least one sample", x)
     check_same_length(n_samples(x), y=y, sample_weight=sample_weight)
+    check_numeric_targets(y)
     check_choice("verbose", verbose, (0, 1, 2))
     check_preprocess(preprocess, x)
     config = FitConfig(epochs=epochs, batch_size=batch_size, callbacks=check_callbacks(callbacks),

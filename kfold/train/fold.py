@@ -140,7 +140,7 @@ def run_fold(build_fn: Callable[[], Any], data: FoldData, task: FoldTask,
     fitted, x_train = fit_preprocess(config.preprocess, take(data.x, task.train))
     x_val = apply_preprocess(fitted, take(data.x, task.val))
     y_val, w_val = take(data.y, task.val), take(data.sample_weight, task.val)
-    model = build_model(build_fn, task.seed)
+    model = build_model(build_fn, task.seed, check_fresh=True)
     history = train_model(
         model, x_train, take(data.y, task.train), take(data.sample_weight, task.train),
         epochs=config.epochs, batch_size=config.batch_size, seed=task.seed,
