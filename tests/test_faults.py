@@ -98,6 +98,26 @@ def test_ctrl_c_at_any_moment_returns_the_finished_folds(tmp_path, moment, kept)
         assert json.loads((tmp_path / "run" / "folds" / f"fold_{i:03d}.json").read_text())["fold"] == i
 
 
+class InterruptsCandidate2(keras.callbacks.Callback):
+    """Ctrl-C (as a KeyboardInterrupt) when candidate 2 (units=4) starts its second fold."""
+
+    def on_train_begin(self, logs=None):
+        TRAINED.append(self.model.layers[0].units)
+        if TRAINED.count(4) == 2:
+            raise KeyboardInterrupt
+
+
+def test_ctrl_c_in_a_search_stops_it_and_returns_the_finished_candidates():
+    TRAINED.clear()
+    with pytest.warns(RuntimeWarning, match="only the 1 of 3 candidates that finished"):
+        search = kfold.grid_search(lambda units: make_regressor(units=units), {"units": [2, 4, 8]}, *data(),
+                                   cv=3, epochs=1, seed=0, verbose=0, strategy="sequential",
+                                   callbacks=[InterruptsCandidate2()])
+    assert search.candidates == [{"units": 2}] and search.best_model is None
+    assert search.params["interrupted"] and search.params["unfinished_candidates"] == [1, 2]
+    assert 8 not in TRAINED  # candidate 3 never started
+
+
 # ---------------------------------------------------------------- 2. a run directory that cannot be written
 
 

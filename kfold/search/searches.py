@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import warnings
 from typing import Any, Callable, Iterator
 
 import numpy as np
@@ -141,6 +142,26 @@ def _all_at_once(build_fn: Callable, routed: list, x: Any, y: Any, cv: Any, shar
     return results
 
 
+def _refit(search: SearchResult, build_fn: Callable, routed: list, x: Any, y: Any, folds: list,
+           refit_epochs: Any, **fit: Any) -> None:
+    """Retrain the best candidate on all the data (``search.best_model``)."""
+    best = routed[search.best_index]
+    search.refit_epochs = refit_epochs_for(refit_epochs, search.best_epoch, folds, n_samples(x))
+    search.best_model = fit_final(bind(build_fn, best["build"]), x, y, epochs=search.refit_epochs,
+                                  batch_size=best["batch_size"], fit_kwargs=best["fit"], **fit)
+
+
+def _interrupted(finished: list, candidates: list, record: dict) -> list:
+    """After Ctrl-C: the candidates that finished, with a warning (or the interrupt again, if none did)."""
+    if not finished:
+        raise KeyboardInterrupt
+    warnings.warn(f"Interrupted: the search holds only the {len(finished)} of {len(candidates)} candidates "
+                  "that finished (no refit); with run_dir, running it again finishes the others.",
+                  RuntimeWarning, stacklevel=4)
+    record.update(interrupted=True, unfinished_candidates=list(range(len(finished), len(candidates))))
+    return finished
+
+
 def run_search(build_fn: Callable, candidates: list[dict], x: Any, y: Any, *, cv: Any = 5,
                epochs: int, batch_size: int = 32, select: str = "val_loss", skip: int = 0,
                smooth: float | None = None, rule: str = "min", mode: str = "auto",
@@ -196,27 +217,37 @@ def run_search(build_fn: Callable, candidates: list[dict], x: Any, y: Any, *, cv
                                 choice, overwrite=overwrite)
         record["run_dir"] = str(run_dir)
 
+    finished: list = []  # the candidates whose folds all finished, as they are reported
+
     def report(i: int, result: Any) -> None:  # each candidate, once its folds are all done
+        if result.params.get("interrupted"):  # Ctrl-C inside this candidate: the search stops here
+            raise KeyboardInterrupt
         _record(result, cv, i, candidates[i])
         _check_select(result, select)  # what check_select could not tell beforehand
         if verbose:
             selection = result.best_epoch(select, skip=skip, smooth=smooth, mode=mode, rule=rule)
             print(f"[{i + 1}/{len(candidates)}] {candidates[i]!r}: {selection}")
+        finished.append(result)
 
-    with open_executor(**options) as executor:  # one pool or cluster serves every candidate
-        run_dirs = [None if store is None else store.candidate_dir(i) for i in range(len(candidates))]
-        train = _one_by_one if executor.in_process else _all_at_once
-        with _naming_candidate(candidates):
-            results = train(build_fn, routed, x, y, PredefinedSplits(folds), shared, run_dirs, executor, report)
-    search = SearchResult(results, list(candidates), select=select, skip=skip, smooth=smooth,
+    try:
+        with open_executor(**options) as executor:  # one pool or cluster serves every candidate
+            run_dirs = [None if store is None else store.candidate_dir(i) for i in range(len(candidates))]
+            train = _one_by_one if executor.in_process else _all_at_once
+            with _naming_candidate(candidates):
+                results = train(build_fn, routed, x, y, PredefinedSplits(folds), shared, run_dirs, executor, report)
+    except KeyboardInterrupt:
+        results = _interrupted(finished, candidates, record)
+    search = SearchResult(results, list(candidates[:len(results)]), select=select, skip=skip, smooth=smooth,
                           mode=mode, rule=rule, params=record)
-    if refit:
-        best = routed[search.best_index]
-        search.refit_epochs = refit_epochs_for(refit_epochs, search.best_epoch, folds, n_samples(x))
-        search.best_model = fit_final(bind(build_fn, best["build"]), x, y, epochs=search.refit_epochs,
-                                      batch_size=best["batch_size"], fit_kwargs=best["fit"],
-                                      preprocess=preprocess, callbacks=callbacks,
-                                      sample_weight=sample_weight, seed=seed)
+    if refit and not record.get("interrupted"):
+        try:
+            _refit(search, build_fn, routed, x, y, folds, refit_epochs, preprocess=preprocess,
+                   callbacks=callbacks, sample_weight=sample_weight, seed=seed)
+        except KeyboardInterrupt:  # the candidates' curves are kept; only the refit is lost
+            warnings.warn("Interrupted during the refit: the search is returned without best_model; "
+                          "refit it with kfold.fit_final.", RuntimeWarning, stacklevel=3)
+            search.refit_epochs, search.best_model = None, None
+            record["interrupted"] = True
     return search
 
 
