@@ -300,3 +300,30 @@ def test_string_labels_are_refused_before_any_training(entry):
     with pytest.raises(ValueError, match=LABELS):
         call()
     assert calls == []
+
+
+# ---------------------------------------------------------------- more of the same kind (issue 13, item 4)
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    ({"fit_kwargs": [("class_weight", None)]}, r"Invalid `fit_kwargs`. Expected a dict of other fit\(\) arguments"),
+    ({"return_models": "no"}, r"Invalid `return_models`. Expected True or False. Received: return_models='no'"),
+    ({"overwrite": "no"}, r"Invalid `overwrite`. Expected True or False"),
+    ({"save_weights": "yes"}, r"Invalid `save_weights`. Expected True or False"),
+    ({"run_dir": 3}, r"Invalid `run_dir`. Expected None or a folder path"),
+])
+def test_other_arguments_are_checked_before_any_model_is_built(kwargs, match):
+    build = Builds()
+    with pytest.raises(TypeError, match=match):
+        kfold.cross_validate(build, *data(), cv=2, epochs=1, verbose=0, **kwargs)
+    assert build.calls == 0
+
+
+def test_search_and_nested_arguments_are_named_as_given():
+    build = Builds()
+    with pytest.raises(TypeError, match=r"Invalid `refit`. Expected True or False. Received: refit='yes'"):
+        kfold.grid_search(lambda units: build(), {"units": [2]}, *data(), cv=2, epochs=1, verbose=0, refit="yes")
+    with pytest.raises(ValueError, match=r"Invalid `verbose`.*Received: verbose=5"):  # was shown as 4
+        kfold.nested_cross_validate(lambda units: build(), {"units": [2]}, *data(), outer_cv=2, inner_cv=2,
+                                    epochs=1, verbose=5)
+    assert build.calls == 0

@@ -21,7 +21,7 @@ from typing import Any, Callable, Iterator
 
 import numpy as np
 
-from kfold.core.checks import check_choice, check_positive_int, fail
+from kfold.core.checks import check_bool, check_choice, check_path, check_positive_int, fail
 from kfold.data.arrays import as_arrays, check_numeric_targets, n_samples
 from kfold.search.candidates import bind, check_candidates, parameter_grid, plain, sample_parameters
 from kfold.split.check import PredefinedSplits, folds_hash
@@ -56,6 +56,12 @@ def _check_options(select: Any, skip: Any, smooth: Any, rule: Any, mode: Any, re
     if not isinstance(refit_epochs, (int, np.integer)) or isinstance(refit_epochs, bool):
         check_choice("refit_epochs", refit_epochs, REFIT_POLICIES)
     check_choice("verbose", verbose, (0, 1, 2))
+
+
+def _check_flags(refit: Any, overwrite: Any, run_dir: Any) -> None:
+    check_bool("refit", refit)
+    check_bool("overwrite", overwrite)
+    check_path("run_dir", run_dir)
 
 
 def describe_cv(cv: Any) -> str:
@@ -190,6 +196,7 @@ def run_search(build_fn: Callable, candidates: list[dict], x: Any, y: Any, *, cv
     """
 
     _check_options(select, skip, smooth, rule, mode, refit_epochs, verbose)
+    _check_flags(refit, overwrite, run_dir)
     routed = check_candidates(build_fn, candidates, epochs=epochs, batch_size=batch_size,
                               fit_kwargs=fit_kwargs)
     x, y, groups = as_arrays(x, "x"), as_arrays(y, "y"), as_arrays(groups, "groups")

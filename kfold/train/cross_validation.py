@@ -14,7 +14,7 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from kfold.core.checks import Described, check_choice, fail, message
+from kfold.core.checks import Described, check_bool, check_choice, check_path, fail, message
 from kfold.core.interrupts import catching_interrupts, deferring_interrupts
 from kfold.data.arrays import as_arrays, check_finite, check_numeric_targets, check_same_length, n_samples
 from kfold.core.seeds import resolve_seed, user_random_state
@@ -172,6 +172,9 @@ def cross_validate(
     >>> result.history["val_mae"].shape, sorted(result.scores)
     ((4, 3), ['loss', 'mae'])
     """
+    check_path("run_dir", run_dir)
+    check_bool("overwrite", overwrite)
+    check_bool("save_weights", save_weights)
     run = plan_run(build_fn, x, y, cv=cv, epochs=epochs, batch_size=batch_size, preprocess=preprocess,
                    callbacks=callbacks, fit_kwargs=fit_kwargs, sample_weight=sample_weight, groups=groups,
                    seed=seed, verbose=verbose, return_models=return_models, strategy=strategy,
@@ -282,10 +285,11 @@ def plan_run(build_fn: Callable[[], Any], x: Any, y: Any, *, cv: Any = 5, epochs
     check_same_length(n, y=y, sample_weight=sample_weight, groups=groups)
     check_numeric_targets(y)
     check_choice("verbose", verbose, (0, 1, 2))
+    check_bool("return_models", return_models)
     check_preprocess(preprocess, x)
     check_finite(nan_policy, x=x, y=y, sample_weight=sample_weight)
     config = FitConfig(epochs=epochs, batch_size=batch_size, preprocess=preprocess,
-                       callbacks=check_callbacks(callbacks), fit_kwargs=fit_kwargs or {},
+                       callbacks=check_callbacks(callbacks), fit_kwargs=fit_kwargs,
                        keras_verbose=2 if verbose == 2 else 0, return_model=bool(return_models))
     seed = resolve_seed(seed)
     tasks = plan_folds(cv, n, y, groups, seed=seed)

@@ -98,7 +98,7 @@ def fit_final(
     check_choice("verbose", verbose, (0, 1, 2))
     check_preprocess(preprocess, x)
     config = FitConfig(epochs=epochs, batch_size=batch_size, callbacks=check_callbacks(callbacks),
-                       fit_kwargs=fit_kwargs or {})
+                       fit_kwargs=fit_kwargs)
     seed = resolve_seed(seed)
     fitted, x_train = fit_preprocess(preprocess, x)
     with user_random_state():

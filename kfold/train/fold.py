@@ -80,6 +80,9 @@ class FitConfig:
     def __post_init__(self) -> None:
         check_positive_int("epochs", self.epochs)
         check_positive_int("batch_size", self.batch_size)
+        if self.fit_kwargs is not None and not isinstance(self.fit_kwargs, dict):
+            fail("fit_kwargs", "a dict of other fit() arguments, e.g. {'class_weight': {0: 1, 1: 3}}",
+                 self.fit_kwargs, error=TypeError)
         kwargs = dict(self.fit_kwargs or {})
         for key in kwargs:
             if key in RESERVED_FIT_KWARGS:
