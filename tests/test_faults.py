@@ -327,3 +327,11 @@ def test_search_and_nested_arguments_are_named_as_given():
         kfold.nested_cross_validate(lambda units: build(), {"units": [2]}, *data(), outer_cv=2, inner_cv=2,
                                     epochs=1, verbose=5)
     assert build.calls == 0
+
+
+def test_saving_a_result_into_a_missing_folder_names_path(tmp_path):
+    result = kfold.cross_validate(make_regressor, *data(), cv=2, epochs=1, seed=0, verbose=0)
+    with pytest.raises(ValueError, match=r"Invalid `path`. Expected a file path in a folder that exists.*"
+                                         r"FileNotFoundError.*Create the folder first"):
+        result.save(tmp_path / "no" / "such" / "result.json")
+    assert list(tmp_path.iterdir()) == []

@@ -45,7 +45,7 @@ from kfold.train.keras_fit import check_callbacks
 __all__ = ["grid_search", "random_search", "run_search", "describe_cv"]
 
 def _check_options(select: Any, skip: Any, smooth: Any, rule: Any, mode: Any, refit_epochs: Any,
-                   verbose: Any) -> None:
+                   verbose: Any, *, refit: Any = True, overwrite: Any = False, run_dir: Any = None) -> None:
     if not isinstance(select, str):
         fail("select", "the name of a validation key, e.g. 'val_loss'", select, error=TypeError)
     if isinstance(skip, bool) or not isinstance(skip, (int, np.integer)) or skip < 0:
@@ -56,9 +56,6 @@ def _check_options(select: Any, skip: Any, smooth: Any, rule: Any, mode: Any, re
     if not isinstance(refit_epochs, (int, np.integer)) or isinstance(refit_epochs, bool):
         check_choice("refit_epochs", refit_epochs, REFIT_POLICIES)
     check_choice("verbose", verbose, (0, 1, 2))
-
-
-def _check_flags(refit: Any, overwrite: Any, run_dir: Any) -> None:
     check_bool("refit", refit)
     check_bool("overwrite", overwrite)
     check_path("run_dir", run_dir)
@@ -148,6 +145,12 @@ def _all_at_once(build_fn: Callable, routed: list, x: Any, y: Any, cv: Any, shar
     return results
 
 
+def _here(options: dict) -> bool:
+    """Whether the folds train in this process (a model may then be built here; not beside GPU workers)."""
+    executor = options.get("executor", "sequential")
+    return executor == "sequential" or bool(getattr(executor, "in_process", False))
+
+
 def _refit(search: SearchResult, build_fn: Callable, routed: list, x: Any, y: Any, folds: list,
            refit_epochs: Any, **fit: Any) -> None:
     """Retrain the best candidate on all the data (``search.best_model``)."""
@@ -195,8 +198,8 @@ def run_search(build_fn: Callable, candidates: list[dict], x: Any, y: Any, *, cv
     ({'lr': 0.1}, 0.1)
     """
 
-    _check_options(select, skip, smooth, rule, mode, refit_epochs, verbose)
-    _check_flags(refit, overwrite, run_dir)
+    _check_options(select, skip, smooth, rule, mode, refit_epochs, verbose, refit=refit, overwrite=overwrite,
+                   run_dir=run_dir)
     routed = check_candidates(build_fn, candidates, epochs=epochs, batch_size=batch_size,
                               fit_kwargs=fit_kwargs)
     x, y, groups = as_arrays(x, "x"), as_arrays(y, "y"), as_arrays(groups, "groups")
@@ -204,10 +207,10 @@ def run_search(build_fn: Callable, candidates: list[dict], x: Any, y: Any, *, cv
     callbacks = check_callbacks(callbacks)  # one callback is a list of one, as in cross_validate
     seed = resolve_seed(seed)
     folds = [(t.train, t.val) for t in plan_folds(cv, n_samples(x), y, groups, seed=seed)]
-    # a select the models will not log: refused now, not after the first candidate has trained
-    check_select(select, bind(build_fn, routed[0]["build"]), x, y, preprocess=preprocess,
-                 callbacks=callbacks, seed=seed)
     options = {name: cv_kwargs.pop(name) for name in EXECUTOR_OPTIONS if name in cv_kwargs}
+    if _here(options):  # a select the models will not log: refused now, not after the first candidate
+        check_select(select, bind(build_fn, routed[0]["build"]), x, y, preprocess=preprocess,
+                     callbacks=callbacks, seed=seed)
     shared = dict(preprocess=preprocess, callbacks=callbacks, sample_weight=sample_weight,
                   seed=seed, verbose=max(0, verbose - 1), **cv_kwargs)
     record = {**(record or {}), "seed": seed, "cv": describe_cv(cv), "n_candidates": len(candidates),

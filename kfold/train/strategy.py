@@ -24,6 +24,7 @@ from kfold.core.checks import check_choice, fail
 from kfold.executors.base import Executor, TaskError
 from kfold.train.fold import FitConfig, FoldData, FoldTask, non_finite_loss, run_fold
 from kfold.core.errors import FoldError
+from kfold.core.interrupts import deferring_interrupts
 from kfold.results.outcome import FoldOutcome
 from kfold.train.fused.runner import NotFusable, check_fusable, run_folds_fused
 from kfold.train.progress import FoldProgress
@@ -76,7 +77,8 @@ def _fused(build_fn: Callable, data: FoldData, tasks: list[FoldTask], config: Fi
            finish: _Finish) -> list[FoldOutcome]:
     outcomes = run_folds_fused(build_fn, data, tasks, config)
     finish.progress.note(f"Trained all {len(tasks)} folds together in one compiled graph (strategy=\"fused\")")
-    return [finish(outcome) for outcome in outcomes]
+    with deferring_interrupts():  # issue 13: a Ctrl-C now stops the run only once every trained fold is kept
+        return [finish(outcome) for outcome in outcomes]
 
 
 def _on_executor(build_fn: Callable, data: FoldData, tasks: list[FoldTask], config: FitConfig,
