@@ -20,7 +20,8 @@ from typing import Any, Callable, ClassVar
 
 import numpy as np
 
-from kfold.data.arrays import as_arrays, n_samples, take
+from kfold.core.checks import check_choice
+from kfold.data.arrays import as_arrays, check_numeric_targets, n_samples, take
 from kfold.search.candidates import check_candidates, parameter_grid, plain, sample_parameters
 from kfold.executors.factory import open_executor
 from kfold.search.searches import describe_cv, run_search
@@ -203,6 +204,8 @@ def nested_cross_validate(
 
     x, y = as_arrays(x, "x"), as_arrays(y, "y")
     sample_weight, groups = as_arrays(sample_weight, "sample_weight"), as_arrays(groups, "groups")
+    check_numeric_targets(y)
+    check_choice("verbose", verbose, (0, 1, 2))
     seed = resolve_seed(seed)
     candidates = (parameter_grid(param_grid) if n_iter is None
                   else sample_parameters(param_grid, n_iter, seed))

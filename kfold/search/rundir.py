@@ -111,10 +111,6 @@ class SearchRunDir(ManifestDir):
             fail("run_dir", _EXPECTED, Described(f"{self.path} with candidate folders but no {MANIFEST}"),
                  "Pass overwrite=True to delete them and start fresh")
 
-    def make_folders(self) -> None:
-        """The search's folder; each candidate's run directory is made when it starts."""
-        self.path.mkdir(parents=True, exist_ok=True)
-
     def candidate_dir(self, index: int) -> Path:
         """The ``cross_validate`` run directory of candidate ``index`` (0-based)."""
         return self.path / f"candidate_{index:03d}"
@@ -191,7 +187,7 @@ def load_search(path: str | os.PathLike, manifest: dict | None = None) -> Any:
     for index, candidate in enumerate(manifest["candidates"]):
         folder = path / f"candidate_{index:03d}"
         try:
-            result = load_run(folder)  # its finished folds (a damaged fold file is reported and removed)
+            result = load_run(folder)  # its finished folds (a damaged fold file is reported and left out)
         except (ValueError, FoldError):  # not started, no fold finished yet, or every fold failed
             result = None
         if result is None or result.n_folds < len(folds):

@@ -21,7 +21,8 @@ from typing import Any, Callable, Iterator
 
 import numpy as np
 
-from kfold.core.checks import check_choice, fail
+from kfold.core.checks import check_bool, check_choice, check_path, fail
+from kfold.data.arrays import n_samples
 from kfold.search.candidates import bind, check_candidates, parameter_grid, plain, sample_parameters
 from kfold.split.check import PredefinedSplits, folds_hash
 from kfold.executors.factory import open_executor
@@ -37,11 +38,12 @@ from kfold.train.strategy import ON_ERROR, STRATEGIES, check_strategy, train_run
 from kfold.train.travel import check_travel
 from kfold.core.seeds import resolve_seed
 from kfold.search.rundir import open_search_dir
+from kfold.search.select_check import check_select
 
 __all__ = ["grid_search", "random_search", "run_search", "describe_cv"]
 
 def _check_options(select: Any, skip: Any, smooth: Any, rule: Any, mode: Any, refit_epochs: Any,
-                   verbose: Any) -> None:
+                   verbose: Any, *, refit: Any = True, overwrite: Any = False, run_dir: Any = None) -> None:
     if not isinstance(select, str):
         fail("select", "the name of a validation key, e.g. 'val_loss'", select, error=TypeError)
     if isinstance(skip, bool) or not isinstance(skip, (int, np.integer)) or skip < 0:
@@ -52,6 +54,9 @@ def _check_options(select: Any, skip: Any, smooth: Any, rule: Any, mode: Any, re
     if not isinstance(refit_epochs, (int, np.integer)) or isinstance(refit_epochs, bool):
         check_choice("refit_epochs", refit_epochs, REFIT_POLICIES)
     check_choice("verbose", verbose, (0, 1, 2))
+    check_bool("refit", refit)
+    check_bool("overwrite", overwrite)
+    check_path("run_dir", run_dir)
 
 
 def describe_cv(cv: Any) -> str:
@@ -123,13 +128,35 @@ def _train_candidates(runs: list, candidates: list, executor: Any, settings: dic
     with _naming_candidate(candidates):
         train_runs(runs, executor, strategy=settings["strategy"], on_error=settings["on_error"],
                    verbose=settings["fold_verbose"], on_run_done=done)
-    finished = [r for r in results if r is not None]
-    if len(finished) < len(runs):  # Ctrl-C: only whole candidates are compared
-        if not finished:
-            raise KeyboardInterrupt
-        warnings.warn(f"Interrupted: the search holds only the {len(finished)} of {len(runs)} candidates "
-                      "whose folds all finished.", RuntimeWarning, stacklevel=3)
     return results
+
+
+def _here(executor: Any) -> bool:
+    """Whether the folds train in this process (a model may then be built here; not beside GPU workers)."""
+    return executor == "sequential" or bool(getattr(executor, "in_process", False))
+
+
+def _refit(search: SearchResult, build_fn: Callable, routed: list, data: Any, folds: list,
+           refit_epochs: Any, **fit: Any) -> None:
+    """Retrain the best candidate on all the data (``search.best_model``)."""
+    best = routed[search.best_index]
+    search.refit_epochs = refit_epochs_for(refit_epochs, search.best_epoch, folds, n_samples(data.x))
+    search.best_model = fit_final(bind(build_fn, best["build"]), data.x, data.y, epochs=search.refit_epochs,
+                                  batch_size=best["batch_size"], fit_kwargs=best["fit"],
+                                  sample_weight=data.sample_weight, **fit)
+
+
+def _interrupted(results: list, record: dict) -> list[int]:
+    """The candidates whose folds all finished; after Ctrl-C, a warning (or the interrupt again, if none did)."""
+    kept = [i for i, result in enumerate(results) if result is not None]
+    if len(kept) < len(results):  # Ctrl-C: only whole candidates are compared
+        if not kept:
+            raise KeyboardInterrupt
+        warnings.warn(f"Interrupted: the search holds only the {len(kept)} of {len(results)} candidates "
+                      "that finished (no refit); with run_dir, running it again finishes the others.",
+                      RuntimeWarning, stacklevel=4)
+        record.update(interrupted=True, unfinished_candidates=[i for i, r in enumerate(results) if r is None])
+    return kept
 
 
 def run_search(build_fn: Callable, candidates: list[dict], x: Any, y: Any, *, cv: Any = 5,
@@ -161,16 +188,21 @@ def run_search(build_fn: Callable, candidates: list[dict], x: Any, y: Any, *, cv
     >>> search.best_params, search.results[0].params["lr"]
     ({'lr': 0.1}, 0.1)
     """
-    _check_options(select, skip, smooth, rule, mode, refit_epochs, verbose)
+    _check_options(select, skip, smooth, rule, mode, refit_epochs, verbose, refit=refit, overwrite=overwrite,
+                   run_dir=run_dir)
     check_choice("on_error", on_error, ON_ERROR)
     check_choice("strategy", strategy, STRATEGIES)
     routed = check_candidates(build_fn, candidates, epochs=epochs, batch_size=batch_size,
                               fit_kwargs=fit_kwargs)
     data, groups, n = check_inputs(x, y, sample_weight, groups, preprocess=preprocess, nan_policy=nan_policy)
+    callbacks = check_callbacks(callbacks)  # one callback is a list of one, as in cross_validate
     seed = resolve_seed(seed)
+    if _here(executor):  # a select the models will not log: refused now, not after the first candidate
+        check_select(select, bind(build_fn, routed[0]["build"]), data.x, data.y, preprocess=preprocess,
+                     callbacks=callbacks, seed=seed)
     tasks = plan_folds(cv, n, data.y, groups, seed=seed)
     folds = [(t.train, t.val) for t in tasks]
-    settings = dict(preprocess=preprocess, callbacks=check_callbacks(callbacks), strategy=strategy,
+    settings = dict(preprocess=preprocess, callbacks=callbacks, strategy=strategy,
                     on_error=on_error, return_models=bool(return_models), fold_verbose=max(0, verbose - 1),
                     keras_verbose=2 if verbose == 2 else 0)
     runs = _plan_candidates(build_fn, routed, data, tasks, PredefinedSplits(folds), seed, settings)
@@ -188,7 +220,7 @@ def run_search(build_fn: Callable, candidates: list[dict], x: Any, y: Any, *, cv
 
     def report(i: int, result: Any) -> None:  # each candidate, once its folds are all done
         _record(result, cv, i, candidates[i])
-        _check_select(result, select)
+        _check_select(result, select)  # what check_select could not tell beforehand
         if verbose:
             selection = result.best_epoch(select, skip=skip, smooth=smooth, mode=mode, rule=rule)
             print(f"[{i + 1}/{len(candidates)}] {candidates[i]!r}: {selection}")
@@ -200,16 +232,18 @@ def run_search(build_fn: Callable, candidates: list[dict], x: Any, y: Any, *, cv
             run.open(None if store is None else store.candidate_dir(i), overwrite=overwrite,
                      save_weights=save_weights)
         results = _train_candidates(runs, candidates, pool, settings, report)
-    kept = [i for i, result in enumerate(results) if result is not None]
+    kept = _interrupted(results, record)
     search = SearchResult([results[i] for i in kept], [candidates[i] for i in kept], select=select, skip=skip,
                           smooth=smooth, mode=mode, rule=rule, params=record)
-    if refit and len(kept) == len(candidates):
-        best = routed[search.best_index]
-        search.refit_epochs = refit_epochs_for(refit_epochs, search.best_epoch, folds, n)
-        search.best_model = fit_final(bind(build_fn, best["build"]), data.x, data.y, epochs=search.refit_epochs,
-                                      batch_size=best["batch_size"], fit_kwargs=best["fit"],
-                                      preprocess=preprocess, callbacks=callbacks,
-                                      sample_weight=data.sample_weight, seed=seed, verbose=min(verbose, 1))
+    if refit and not record.get("interrupted"):
+        try:
+            _refit(search, build_fn, routed, data, folds, refit_epochs, preprocess=preprocess,
+                   callbacks=callbacks, seed=seed, verbose=min(verbose, 1))
+        except KeyboardInterrupt:  # the candidates' curves are kept; only the refit is lost
+            warnings.warn("Interrupted during the refit: the search is returned without best_model; "
+                          "refit it with kfold.fit_final.", RuntimeWarning, stacklevel=3)
+            search.refit_epochs, search.best_model = None, None
+            record["interrupted"] = True
     return search
 
 

@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import warnings
 from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from kfold.core.checks import Described, check_choice, fail
-from kfold.data.arrays import as_arrays, check_finite, check_same_length, n_samples
+from kfold.core.checks import Described, check_bool, check_choice, check_path, fail, message
+from kfold.core.interrupts import deferring_interrupts
+from kfold.data.arrays import as_arrays, check_finite, check_numeric_targets, check_same_length, n_samples
 from kfold.core.seeds import resolve_seed
 from kfold.train.fold import FitConfig, FoldData, FoldTask, fold_seeds
 from kfold.results.outcome import FoldOutcome, collect
@@ -169,6 +171,9 @@ def cross_validate(
     >>> result.history["val_mae"].shape, sorted(result.scores)
     ((4, 3), ['loss', 'mae'])
     """
+    check_path("run_dir", run_dir)
+    check_bool("overwrite", overwrite)
+    check_bool("save_weights", save_weights)
     run = plan_run(build_fn, x, y, cv=cv, epochs=epochs, batch_size=batch_size, preprocess=preprocess,
                    callbacks=callbacks, fit_kwargs=fit_kwargs, sample_weight=sample_weight, groups=groups,
                    seed=seed, verbose=verbose, return_models=return_models, strategy=strategy,
@@ -210,7 +215,7 @@ class PlannedRun:
     finished: list[FoldOutcome] = dataclasses.field(default_factory=list)
     ran: str = "none"  #: the strategy that trained the folds
     why: str = "all folds were already done"
-
+    unsaved: list[int] = dataclasses.field(default_factory=list)
     def open(self, run_dir: str | os.PathLike | None, *, overwrite: bool = False,
              save_weights: bool = False) -> None:
         """Open (or resume) the run directory: finished folds are taken from it, failed ones run again."""
@@ -228,14 +233,33 @@ class PlannedRun:
         return [t for t in self.tasks if t.fold not in done]
 
     def keep(self, outcome: FoldOutcome) -> None:
-        """A fold that just ended: saved at once (with a run directory), then kept."""
-        if self.store is not None:
+        """A fold that just ended: saved at once (with a run directory), then kept.
+
+        Ctrl-C is held back until both are done (then raised), so a fold is never
+        half saved or lost. A save that fails keeps the fold in memory, with a warning.
+        """
+        with deferring_interrupts():
+            if self.store is not None:
+                self._save(outcome)
+            self.finished.append(outcome)
+
+    def _save(self, outcome: FoldOutcome) -> None:
+        try:
             self.store.save(outcome, save_weights=self.save_weights)
-        self.finished.append(outcome)
+        except OSError as error:  # the training is kept: the result still holds this fold
+            self.unsaved.append(outcome.fold)
+            received = Described(f"{self.store.path}, where saving fold {outcome.fold + 1} failed "
+                                 f"({type(error).__name__}: {error})")
+            warnings.warn(message("run_dir", "a folder where every finished fold can be saved", received,
+                                  "The fold is kept in the returned result but not on disk: fix the folder "
+                                  "and run the same call again to train only the folds missing there"),
+                          RuntimeWarning, stacklevel=2)
 
     def result(self, executor: Any) -> CVResult:
         """The :class:`CVResult` of the folds kept so far."""
         self.params.update(executor=executor.name, n_jobs=executor.n_workers)
+        if self.unsaved:
+            self.params["unsaved_folds"] = sorted(self.unsaved)
         params = {**self.params, "strategy": self.ran, "strategy_reason": self.why}
         return collect(self.finished, [(t.train, t.val) for t in self.tasks], params)
 
@@ -256,6 +280,7 @@ def check_inputs(x: Any, y: Any, sample_weight: Any = None, groups: Any = None, 
     if n == 0:
         fail("x", "at least one sample", Described("an empty array"))
     check_same_length(n, y=y, sample_weight=sample_weight, groups=groups)
+    check_numeric_targets(y)
     check_preprocess(preprocess, x)
     check_finite(nan_policy, x=x, y=y, sample_weight=sample_weight)
     return FoldData(x, y, sample_weight), groups, n
@@ -278,7 +303,6 @@ def new_run(build_fn: Callable[[], Any], data: FoldData, tasks: list[FoldTask], 
               "strategy_asked": strategy}
     return PlannedRun(build_fn, data, tasks, config, params)
 
-
 def plan_run(build_fn: Callable[[], Any], x: Any, y: Any, *, cv: Any = 5, epochs: int, batch_size: int = 32,
              preprocess: Any = None, callbacks: Sequence[Any] | None = None, fit_kwargs: dict | None = None,
              sample_weight: Any = None, groups: Any = None, seed: int | None = None, verbose: int = 1,
@@ -295,9 +319,10 @@ def plan_run(build_fn: Callable[[], Any], x: Any, y: Any, *, cv: Any = 5, epochs
     """
     check_build_fn(build_fn)
     check_choice("verbose", verbose, (0, 1, 2))
+    check_bool("return_models", return_models)
     data, groups, n = check_inputs(x, y, sample_weight, groups, preprocess=preprocess, nan_policy=nan_policy)
     config = FitConfig(epochs=epochs, batch_size=batch_size, preprocess=preprocess,
-                       callbacks=check_callbacks(callbacks), fit_kwargs=fit_kwargs or {},
+                       callbacks=check_callbacks(callbacks), fit_kwargs=fit_kwargs,
                        keras_verbose=2 if verbose == 2 else 0, return_models=bool(return_models))
     seed = resolve_seed(seed)
     tasks = plan_folds(cv, n, data.y, groups, seed=seed)

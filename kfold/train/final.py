@@ -95,7 +95,7 @@ def fit_final(
     check_choice("verbose", verbose, (0, 1, 2))
     data, _, n = check_inputs(x, y, sample_weight, preprocess=preprocess, nan_policy=nan_policy)
     config = FitConfig(epochs=epochs, batch_size=batch_size, callbacks=check_callbacks(callbacks),
-                       fit_kwargs=fit_kwargs or {})
+                       fit_kwargs=fit_kwargs)
     seed = resolve_seed(seed)
     start = time.perf_counter()
     fitted, x_train = fit_preprocess(preprocess, data.x)

@@ -80,6 +80,9 @@ class FitConfig:
     def __post_init__(self) -> None:
         check_positive_int("epochs", self.epochs)
         check_positive_int("batch_size", self.batch_size)
+        if self.fit_kwargs is not None and not isinstance(self.fit_kwargs, dict):
+            fail("fit_kwargs", "a dict of other fit() arguments, e.g. {'class_weight': {0: 1, 1: 3}}",
+                 self.fit_kwargs, error=TypeError)
         kwargs = dict(self.fit_kwargs or {})
         for key in kwargs:
             if key in RESERVED_FIT_KWARGS:
@@ -140,7 +143,7 @@ def run_fold(build_fn: Callable[[], Any], data: FoldData, task: FoldTask,
     fitted, x_train = fit_preprocess(config.preprocess, take(data.x, task.train))
     x_val = apply_preprocess(fitted, take(data.x, task.val))
     y_val, w_val = take(data.y, task.val), take(data.sample_weight, task.val)
-    model = build_model(build_fn, task.seed)
+    model = build_model(build_fn, task.seed, check_fresh=True)
     history = train_model(
         model, x_train, take(data.y, task.train), take(data.sample_weight, task.train),
         epochs=config.epochs, batch_size=config.batch_size, seed=task.seed,

@@ -27,6 +27,7 @@ from kfold.executors.base import Executor, TaskError
 from kfold.train.fold import FitConfig, FoldData, FoldTask, non_finite_loss, run_fold
 from kfold.core.errors import FoldError
 from kfold.core.seeds import user_random_state
+from kfold.core.interrupts import catching_interrupts, deferring_interrupts
 from kfold.results.outcome import FoldOutcome
 from kfold.train.fused.runner import NotFusable, check_fusable, run_folds_fused
 from kfold.train.progress import FoldProgress
@@ -79,7 +80,8 @@ def _fused(build_fn: Callable, data: FoldData, tasks: list[FoldTask], config: Fi
            finish: _Finish) -> list[FoldOutcome]:
     outcomes = run_folds_fused(build_fn, data, tasks, config)
     finish.progress.note(f"Trained all {len(tasks)} folds together in one compiled graph (strategy=\"fused\")")
-    return [finish(outcome) for outcome in outcomes]
+    with deferring_interrupts():  # issue 13: a Ctrl-C now stops the run only once every trained fold is kept
+        return [finish(outcome) for outcome in outcomes]
 
 
 def _received(fold: int, outcome: Any, on_error: str) -> FoldOutcome:
@@ -266,10 +268,11 @@ def train_runs(runs: list, executor: Executor, *, strategy: str, on_error: str, 
                 where = f" in {run.store.path}" if run.store is not None else ""
                 _view(progress, runs, i).note(f"Resuming: {done} of {len(run.tasks)} folds already done{where}")
         try:
-            if executor.in_process:
-                _in_process(runs, strategy, on_error, progress, on_run_done)
-            else:
-                _on_executor(runs, executor, on_error, progress, on_run_done)
+            with catching_interrupts():  # a Ctrl-C that Python swallows (e.g. in clear_session) still stops
+                if executor.in_process:
+                    _in_process(runs, strategy, on_error, progress, on_run_done)
+                else:
+                    _on_executor(runs, executor, on_error, progress, on_run_done)
         except KeyboardInterrupt:
             if not _keep_partial(runs, progress):
                 raise

@@ -277,7 +277,16 @@ def test_every_candidate_gets_the_same_folds_and_seed(monkeypatch, capsys):
     assert out[0].startswith("[1/3] {'units': 2, 'batch_size': 5}: epoch 3 (val_loss: mean 1")
 
 
-def test_unknown_select_fails_after_the_first_candidate(monkeypatch):
+def test_unknown_select_is_refused_before_any_candidate_trains(monkeypatch):
+    calls = []
+    monkeypatch.setattr(kfold.search.searches, "cross_validate", fake_cross_validate(calls))
+    with pytest.raises(ValueError, match=r"Invalid `select`.*\['loss', 'val_loss'\]"):
+        kfold.grid_search(lambda units: make_regressor(n_features=1, units=units, metrics=()), {"units": [2, 4]},
+                          np.zeros((10, 1)), np.zeros(10), cv=2, epochs=3, select="val_accuracy", verbose=0)
+    assert len(calls) == 0
+
+
+def test_unknown_select_the_early_check_cannot_tell_fails_after_the_first_candidate(monkeypatch):
     calls = []
     monkeypatch.setattr(kfold.search.searches, "train_runs", fake_train_runs(calls))
     with pytest.raises(ValueError, match=r"Invalid `select`.*\['val_loss'\]"):
