@@ -171,11 +171,12 @@ def run_search(build_fn: Callable, candidates: list[dict], x: Any, y: Any, *, cv
                               fit_kwargs=fit_kwargs)
     x, y, groups = as_arrays(x, "x"), as_arrays(y, "y"), as_arrays(groups, "groups")
     seed = resolve_seed(seed)
-    folds = [(t.train, t.val) for t in plan_folds(cv, n_samples(x), y, groups, seed=seed)]
+    chosen: dict = {}
+    folds = [(t.train, t.val) for t in plan_folds(cv, n_samples(x), y, groups, seed=seed, info=chosen)]
     options = {name: cv_kwargs.pop(name) for name in EXECUTOR_OPTIONS if name in cv_kwargs}
     shared = dict(preprocess=preprocess, callbacks=callbacks, sample_weight=sample_weight,
                   seed=seed, verbose=max(0, verbose - 1), **cv_kwargs)
-    record = {**(record or {}), "seed": seed, "cv": describe_cv(cv), "n_candidates": len(candidates),
+    record = {**(record or {}), **chosen, "seed": seed, "cv": describe_cv(cv), "n_candidates": len(candidates),
               "folds_hash": folds_hash(folds), "refit_epochs_policy": plain(refit_epochs)}
     store = None
     if run_dir is not None:  # the manifest first, then each candidate in its own run directory
