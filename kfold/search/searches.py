@@ -178,6 +178,8 @@ def run_search(build_fn: Callable, candidates: list[dict], x: Any, y: Any, *, cv
                   seed=seed, verbose=max(0, verbose - 1), **cv_kwargs)
     record = {**(record or {}), **chosen, "seed": seed, "cv": describe_cv(cv), "n_candidates": len(candidates),
               "folds_hash": folds_hash(folds), "refit_epochs_policy": plain(refit_epochs)}
+    if verbose and chosen["cv_choice"]:
+        print(f"Folds: {chosen['cv_choice']}")  # as cross_validate prints it
     store = None
     if run_dir is not None:  # the manifest first, then each candidate in its own run directory
 

@@ -134,7 +134,7 @@ def test_to_frame():
 def test_summary_prints_the_ranked_table(capsys):
     search_of(C, A, B).summary()
     lines = capsys.readouterr().out.splitlines()
-    assert lines[0] == "Best: 1.000000 (0.282843) using {'units': 4}, epoch 3 (val_loss, mean (std) over 2 folds)"
+    assert lines[0] == "Best: 1.000000 (0.282843) using {'units': 4}, epoch 3 (val_loss, mean (std with ddof=1) over 2 folds)"
     assert lines[1:] == ["1.000000 (0.282843) with: {'units': 4}, epoch 3",
                          "1.400000 (0.282843) with: {'units': 8}, epoch 5",
                          "2.200000 (0.282843) with: {'units': 2}, epoch 6"]
