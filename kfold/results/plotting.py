@@ -132,7 +132,7 @@ def plot_history(
       ``"mean <key>"``, plus ``", smoothed"``; ``"<key>"`` for a single split);
     - ``"band"``: the shaded mean ± std or ± sem (label ``"± 1 std"`` /
       ``"± 1 sem"``) across the fold curves, smoothed like the mean when
-      ``smooth``, unless ``band`` is ``"none"`` or None, or there is one split;
+      ``smooth`` (then the label adds ``" (smoothed folds)"``), unless ``band`` is ``"none"`` or None, or there is one split;
     - ``"training"``: the mean training curve, smoothed alike (label
       ``"training <metric>"``), if ``training``;
     - ``"selected"``: dashed vertical line at :func:`~kfold.results.curves.best_epoch`'s
@@ -207,7 +207,7 @@ def plot_history(
     if band not in ("none", None) and not single:
         spread = spread_line(curves, skip, smooth, band, ddof)
         ax.fill_between(epochs, mean - spread, mean + spread, color="C0", alpha=0.2,
-                        label=f"± 1 {band}", gid="band")
+                        label=f"± 1 {band}" + (" (smoothed folds)" if smooth else ""), gid="band")
     if train is not None:
         ax.plot(epochs, mean_line(train[1], skip, smooth), color="C1", lw=2.5,
                 label=f"training {train[0]}{suffix}", gid="training")

@@ -269,7 +269,9 @@ def test_every_candidate_gets_the_same_folds_and_seed(monkeypatch, capsys):
     assert search.results[1].params["cv"] == repr(cv)
     assert (search.best_params, search.best_epoch) == ({"units": 2, "batch_size": 5}, 3)
     out = capsys.readouterr().out.splitlines()
-    assert out[0].startswith("[1/3] {'units': 2, 'batch_size': 5}: epoch 3 (val_loss: mean 1")
+    assert out[0].startswith("Folds: KFold(n_splits=2, random_state=7, shuffle=True)")  # seeded copy, said
+    assert cv.random_state is None and search.params["cv_random_state"] == 7
+    assert out[1].startswith("[1/3] {'units': 2, 'batch_size': 5}: epoch 3 (val_loss: mean 1")
 
 
 def test_unknown_select_fails_after_the_first_candidate(monkeypatch):
