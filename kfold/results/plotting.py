@@ -95,12 +95,15 @@ def _training_curves(source: Any, key: str | None) -> tuple[str, np.ndarray]:
     return train_key, _curves(source, train_key)
 
 
-def _title(key: str | None, n_folds: int, skip: int, smooth: float | None) -> str:
+def _title(key: str | None, n_folds: int, skip: int, smooth: float | None, training: bool = False) -> str:
     shown = "validation split" if n_folds == 1 else f"mean of {n_folds} folds"
     details = [f"first {skip} epochs dropped"] if skip else []
     if smooth is not None:
         details.append(f"smoothed ({smooth:g})")
-    return f"{metric_label(key)}: {shown}" + (f" ({', '.join(details)})" if details else "")
+    label = metric_label(key)
+    if training:
+        label = label.replace("Validation", "Training and validation", 1)
+    return f"{label}: {shown}" + (f" ({', '.join(details)})" if details else "")
 
 
 def plot_history(
@@ -220,7 +223,7 @@ def plot_history(
 
     ylabel = metric_label(key) if train is None else metric_label(train[0]).removeprefix("Training ")
     ylabel = ylabel[:1].upper() + ylabel[1:]
-    ax.set(xlabel="Epoch", ylabel=ylabel, title=_title(key, n_folds, skip, smooth))
+    ax.set(xlabel="Epoch", ylabel=ylabel, title=_title(key, n_folds, skip, smooth, train is not None))
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # epochs are whole numbers
     ax.legend()
     if path is not None:
