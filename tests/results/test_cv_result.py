@@ -55,7 +55,7 @@ def test_json_round_trip(result, tmp_path):
     for (t1, v1), (t2, v2) in zip(back.folds, result.folds):
         np.testing.assert_array_equal(t1, t2)
         np.testing.assert_array_equal(v1, v2)
-    np.testing.assert_array_equal(back.scores["mae"], result.scores["mae"])
+    np.testing.assert_array_equal(back.scores["val_mae"], result.scores["val_mae"])
     np.testing.assert_array_equal(back.fit_times, result.fit_times)
     assert back.params == result.params and back.folds_hash == result.folds_hash
     assert not list(tmp_path.glob("*.tmp"))  # the temporary file was renamed away
