@@ -96,14 +96,15 @@ def _training_curves(source: Any, key: str | None) -> tuple[str, np.ndarray]:
 
 
 def _title(key: str | None, n_folds: int, skip: int, smooth: float | None, training: bool = False) -> str:
+    """Two short lines: what is drawn, then how (so that the title fits a small figure)."""
     shown = "validation split" if n_folds == 1 else f"mean of {n_folds} folds"
-    details = [f"first {skip} epochs dropped"] if skip else []
+    details = [f"from epoch {skip + 1}"] if skip else []
     if smooth is not None:
         details.append(f"smoothed ({smooth:g})")
     label = metric_label(key)
     if training:
         label = label.replace("Validation", "Training and validation", 1)
-    return f"{label}: {shown}" + (f" ({', '.join(details)})" if details else "")
+    return f"{label}: {shown}" + (f"\n{', '.join(details)}" if details else "")
 
 
 def plot_history(
@@ -184,7 +185,7 @@ def plot_history(
     >>> ax.get_lines()[2].get_xdata().tolist()
     [2, 3, 4]
     >>> ax.get_title()
-    'Validation MAE: mean of 2 folds (first 1 epochs dropped)'
+    'Validation MAE: mean of 2 folds\\nfrom epoch 2'
     """
     curves = _curves(source, key)
     skip = check_skip(skip, curves.shape[1])

@@ -114,7 +114,7 @@ def plot_search(search: Any, key: str | None = None, *, skip: int | None = None,
                 label=f"selected: epoch {search.best_epoch}", gid="best")
     from matplotlib.ticker import MaxNLocator
 
-    smoothed = "" if not smooth else f", smoothed ({smooth:g})"
+    smoothed = "" if not smooth else f"\nsmoothed ({smooth:g})"
     n_folds = search.best_result.n_folds
     shown = "validation split" if n_folds == 1 else f"mean of {n_folds} folds"
     ax.set(xlabel="Epoch", ylabel=metric_label(key),
