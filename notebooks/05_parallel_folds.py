@@ -160,7 +160,7 @@ def build_custom_model():
 custom = kfold.cross_validate(build_custom_model, x_train, y_train, cv=2, epochs=1, batch_size=BATCH_SIZE,
                               preprocess=kfold.Standardize(), seed=SEED, verbose=0,
                               executor="processes", n_jobs=N_JOBS)
-print("held-out MAE per fold:", custom.scores["mae"].round(2))
+print("held-out MAE per fold:", custom.scores["val_mae"].round(2))
 
 try:
     kfold.cross_validate(build_custom_model, x_train, y_train, cv=2, epochs=1, seed=SEED,

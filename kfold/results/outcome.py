@@ -87,7 +87,7 @@ def collect(outcomes: Iterable[FoldOutcome], folds: Sequence[tuple], params: dic
     --------
     >>> outcome = FoldOutcome(0, {"loss": [1.0]}, {"loss": 1.0}, 0.5, 0.1)
     >>> collect([outcome], [(np.array([1]), np.array([0]))], {}).scores
-    {'loss': array([1.])}
+    {'val_loss': array([1.])}
     """
     outcomes = sorted(outcomes, key=lambda o: o.fold)
     ok = [o for o in outcomes if o.error is None]

@@ -108,7 +108,7 @@ def _plan_candidates(build_fn: Callable, routed: list, data: Any, tasks: list, c
                            callbacks=settings["callbacks"], fit_kwargs=r["fit"],
                            keras_verbose=settings["keras_verbose"], return_models=settings["return_models"])
         runs.append(new_run(bind(build_fn, r["build"]), data, tasks, config, cv=cv, seed=seed,
-                            strategy=settings["strategy"]))
+                            strategy=settings["strategy"], chosen=settings["chosen"]))
     return runs
 
 
@@ -200,14 +200,17 @@ def run_search(build_fn: Callable, candidates: list[dict], x: Any, y: Any, *, cv
     if _here(executor):  # a select the models will not log: refused now, not after the first candidate
         check_select(select, bind(build_fn, routed[0]["build"]), data.x, data.y, preprocess=preprocess,
                      callbacks=callbacks, seed=seed)
-    tasks = plan_folds(cv, n, data.y, groups, seed=seed)
+    chosen: dict = {}
+    tasks = plan_folds(cv, n, data.y, groups, seed=seed, info=chosen)
     folds = [(t.train, t.val) for t in tasks]
     settings = dict(preprocess=preprocess, callbacks=callbacks, strategy=strategy,
                     on_error=on_error, return_models=bool(return_models), fold_verbose=max(0, verbose - 1),
-                    keras_verbose=2 if verbose == 2 else 0)
+                    keras_verbose=2 if verbose == 2 else 0, chosen=chosen)
     runs = _plan_candidates(build_fn, routed, data, tasks, PredefinedSplits(folds), seed, settings)
-    record = {**(record or {}), "seed": seed, "cv": describe_cv(cv), "n_candidates": len(candidates),
+    record = {**(record or {}), **chosen, "seed": seed, "cv": describe_cv(cv), "n_candidates": len(candidates),
               "folds_hash": folds_hash(folds), "refit_epochs_policy": plain(refit_epochs)}
+    if verbose and chosen["cv_choice"]:
+        print(f"Folds: {chosen['cv_choice']}")  # as cross_validate prints it
     store = None
     if run_dir is not None:  # the manifest first, then each candidate in its own run directory
         training = dict(build_fn=build_fn, epochs=epochs, batch_size=batch_size, preprocess=preprocess,

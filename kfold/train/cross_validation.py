@@ -28,23 +28,37 @@ from kfold.results.rundir import RunDir, cv_manifest, data_hash
 from kfold.core.files import package_versions
 from kfold.train.strategy import ON_ERROR, check_strategy, train_runs
 from kfold.train.keras_fit import check_build_fn, check_callbacks
-from kfold.split.check import check_cv
+from kfold.split.check import choose_cv, missing_classes, target_type
 
 __all__ = ["cross_validate", "plan_folds", "plan_run", "check_inputs", "new_run", "PlannedRun"]
 
 
-def plan_folds(cv: Any, n: int, y: Any = None, groups: Any = None, *, seed: int) -> list[FoldTask]:
+def plan_folds(cv: Any, n: int, y: Any = None, groups: Any = None, *, seed: int,
+               info: dict | None = None) -> list[FoldTask]:
     """Split ``n`` samples with ``cv`` and give each fold its task and seed.
+
+    The splitter is :func:`kfold.split.check.choose_cv`'s: an int with class
+    labels stratifies, and a shuffling splitter without a ``random_state`` is
+    seeded with ``seed``. ``info``, if given, receives what was chosen and why
+    (``cv_splitter``, ``cv_choice``, ``cv_random_state``). A warning names the
+    folds whose training part lacks a class that their validation part holds.
 
     Examples
     --------
     >>> [len(t.val) for t in plan_folds(3, 10, seed=0)]
     [4, 3, 3]
+    >>> info = {}
+    >>> tasks = plan_folds(2, 4, np.array([0, 0, 1, 1]), seed=0, info=info)
+    >>> [np.sort(t.val).tolist() for t in tasks], info["cv_splitter"]
+    ([[0, 2], [1, 3]], 'StratifiedKFold(bins=None, n_splits=2, random_state=None, shuffle=False)')
     """
 
-    splitter = check_cv(cv, y if isinstance(y, np.ndarray) else None)
+    target = y if isinstance(y, np.ndarray) else None
+    splitter, chosen = choose_cv(cv, target, seed=seed)
+    if info is not None:
+        info.update(chosen)
     placeholder = np.zeros((n, 0))  # splitters only need the number of rows of x
-    folds = list(splitter.split(placeholder, y if isinstance(y, np.ndarray) else None, groups))
+    folds = list(splitter.split(placeholder, target, groups))
     if not folds:
         fail("cv", "a splitter that yields at least one (train, val) pair", cv)
     for i, (train, val) in enumerate(folds):
@@ -53,6 +67,13 @@ def plan_folds(cv: Any, n: int, y: Any = None, groups: Any = None, *, seed: int)
             if part.ndim != 1 or len(part) == 0 or part.dtype.kind not in "iu" or part.min() < 0 or part.max() >= n:
                 fail("cv", f"non-empty integer indices in [0, {n}) for every fold",
                      Described(f"fold {i + 1} with {name} indices {part[:10]!r}"))
+    if target_type(target) in ("binary", "multiclass", "one-hot") and len(target) == n:
+        lacking = missing_classes(target, folds)
+        if lacking:
+            where = "; ".join(f"fold {i + 1}: {classes}" for i, classes in lacking.items())
+            warnings.warn(f"A training part lacks a class that its validation part holds ({where}): "
+                          "those models never see the class they are scored on. Use a StratifiedKFold "
+                          "or shuffle=True.", UserWarning, stacklevel=3)
     seeds = fold_seeds(seed, len(folds))
     return [FoldTask(i, np.asarray(t, dtype=np.intp), np.asarray(v, dtype=np.intp), s)
             for i, ((t, v), s) in enumerate(zip(folds, seeds))]
@@ -92,8 +113,13 @@ def cross_validate(
     x, y : array, or dict/list of arrays
         Features and targets (dicts/lists for multi-input/-output models).
     cv : int, splitter or iterable of (train, val), default 5
-        An int means ``KFold(cv)`` (contiguous folds, as in the book); any object
-        with ``split`` (scikit-learn's too) or explicit index pairs also work.
+        An int means ``KFold(cv)`` (contiguous folds, as in the book), or
+        ``StratifiedKFold(cv)`` when ``y`` holds class labels (integer or boolean
+        labels, two whole-number float values, or one-hot rows), as scikit-learn
+        does for classifiers; the choice is printed and kept in
+        ``result.params["cv_choice"]``. Any object with ``split`` (scikit-learn's
+        too) or explicit index pairs also work; a shuffling splitter with
+        ``random_state=None`` is copied with ``random_state=seed``.
     epochs, batch_size : int
         As in ``model.fit``.
     preprocess : object with fit/transform, optional
@@ -110,7 +136,8 @@ def cross_validate(
     seed : int, optional
         Per-fold seeds (weights, shuffling, dropout) derive from it; the same
         seed gives the same histories on CPU. ``None`` draws one, recorded in
-        ``result.params["seed"]``.
+        ``result.params["seed"]``. It also seeds a shuffling splitter whose
+        ``random_state`` is None (``result.params["cv_random_state"]``).
     verbose : {0, 1, 2}
         0 silent; 1 a progress bar with one line per fold; 2 also Keras' line per epoch.
     return_models : bool
@@ -169,7 +196,7 @@ def cross_validate(
     >>> result = kfold.cross_validate(build_model, x, y, cv=4, epochs=3, seed=0, verbose=0,
     ...                               preprocess=kfold.Standardize())
     >>> result.history["val_mae"].shape, sorted(result.scores)
-    ((4, 3), ['loss', 'mae'])
+    ((4, 3), ['val_loss', 'val_mae'])
     """
     check_path("run_dir", run_dir)
     check_bool("overwrite", overwrite)
@@ -287,8 +314,10 @@ def check_inputs(x: Any, y: Any, sample_weight: Any = None, groups: Any = None, 
 
 
 def new_run(build_fn: Callable[[], Any], data: FoldData, tasks: list[FoldTask], config: FitConfig, *,
-            cv: Any, seed: int, strategy: str) -> PlannedRun:
+            cv: Any, seed: int, strategy: str, chosen: dict | None = None) -> PlannedRun:
     """A :class:`PlannedRun` of checked parts (a search plans one per candidate on the same folds).
+
+    ``chosen`` is what :func:`plan_folds` recorded about the splitter it chose (``cv_choice``, ...).
 
     Examples
     --------
@@ -300,7 +329,7 @@ def new_run(build_fn: Callable[[], Any], data: FoldData, tasks: list[FoldTask], 
     (2, 'auto')
     """
     params = {**_params(build_fn, cv, tasks, config, seed, n_samples(data.x), config.preprocess),
-              "strategy_asked": strategy}
+              **(chosen or {}), "strategy_asked": strategy}
     return PlannedRun(build_fn, data, tasks, config, params)
 
 def plan_run(build_fn: Callable[[], Any], x: Any, y: Any, *, cv: Any = 5, epochs: int, batch_size: int = 32,
@@ -325,5 +354,6 @@ def plan_run(build_fn: Callable[[], Any], x: Any, y: Any, *, cv: Any = 5, epochs
                        callbacks=check_callbacks(callbacks), fit_kwargs=fit_kwargs,
                        keras_verbose=2 if verbose == 2 else 0, return_models=bool(return_models))
     seed = resolve_seed(seed)
-    tasks = plan_folds(cv, n, data.y, groups, seed=seed)
-    return new_run(build_fn, data, tasks, config, cv=cv, seed=seed, strategy=strategy)
+    chosen: dict = {}
+    tasks = plan_folds(cv, n, data.y, groups, seed=seed, info=chosen)
+    return new_run(build_fn, data, tasks, config, cv=cv, seed=seed, strategy=strategy, chosen=chosen)

@@ -7,6 +7,8 @@ from __future__ import annotations
 import sys
 from typing import Any
 
+from kfold.results.scores import held_out_name
+
 __all__ = ["FoldProgress", "format_scores"]
 
 
@@ -59,11 +61,15 @@ class FoldProgress:
             self._bar.write(message, file=self.file)
 
     def done(self, index: int, scores: dict[str, float], seconds: float, *, name: str | None = None) -> None:
-        """Report that fold ``index`` (0-based) finished with ``scores`` (``name`` replaces "Fold 2/5")."""
+        """Report that fold ``index`` (0-based) finished with ``scores`` (``name`` replaces "Fold 2/5").
+
+        The held-out scores are shown under held-out names: ``val_loss: 6.9891 - val_mae: 1.8953``.
+        """
         if self._bar is None:
             return
         name = name or f"{self.label.capitalize()} {index + 1}/{self.total}"
-        self._bar.write(f"{name} - {seconds:.1f}s - {format_scores(scores)}", file=self.file)
+        held_out = {held_out_name(k): v for k, v in scores.items()}  # evaluated on the fold's validation part
+        self._bar.write(f"{name} - {seconds:.1f}s - {format_scores(held_out)}", file=self.file)
         self._bar.update(1)
 
     def __exit__(self, *exc: Any) -> None:

@@ -262,6 +262,8 @@ def train_runs(runs: list, executor: Executor, *, strategy: str, on_error: str, 
     on_run_done = on_run_done or (lambda index: None)
     total = sum(len(run.todo()) for run in runs)
     with FoldProgress(total, verbose) as progress, user_random_state():
+        if runs and runs[0].params.get("cv_choice"):  # the splitter kfold chose for cv=<int>
+            progress.note(f"Folds: {runs[0].params['cv_choice']}")
         for i, run in enumerate(runs):
             done = len(run.tasks) - len(run.todo())
             if done:

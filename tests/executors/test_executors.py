@@ -309,7 +309,7 @@ def test_a_fold_whose_worker_dies_is_retried_skipped_saved_and_resumed(regressio
     result = kfold.cross_validate(make_regressor, x, y, preprocess=always, on_error="skip", run_dir=run_dir,
                                   **kwargs)
     assert list(result.errors) == [1] and "died with its worker process" in result.errors[1]
-    assert np.isnan(result.scores["loss"][1]) and np.isfinite(result.scores["loss"][[0, 2]]).all()
+    assert np.isnan(result.scores["val_loss"][1]) and np.isfinite(result.scores["val_loss"][[0, 2]]).all()
     assert len(list((run_dir / "folds").glob("fold_*.json"))) == 3  # saved as they arrived
     saved = {f.name: f.stat().st_mtime_ns for f in (run_dir / "folds").glob("fold_*.json")}
     healed = TroubleOnSize(28, "die", folder=str(tmp_path))  # its marker exists: it no longer dies

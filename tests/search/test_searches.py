@@ -135,7 +135,7 @@ def test_to_frame():
 def test_summary_prints_the_ranked_table(capsys):
     search_of(C, A, B).summary()
     lines = capsys.readouterr().out.splitlines()
-    assert lines[0] == "Best: 1.000000 (0.282843) using {'units': 4}, epoch 3 (val_loss, mean (std) over 2 folds)"
+    assert lines[0] == "Best: 1.000000 (0.282843) using {'units': 4}, epoch 3 (val_loss, mean (std with ddof=1) over 2 folds)"
     assert lines[1:] == ["1.000000 (0.282843) with: {'units': 4}, epoch 3",
                          "1.400000 (0.282843) with: {'units': 8}, epoch 5",
                          "2.200000 (0.282843) with: {'units': 2}, epoch 6"]
@@ -274,7 +274,9 @@ def test_every_candidate_gets_the_same_folds_and_seed(monkeypatch, capsys):
     assert search.results[1].params["cv"] == repr(cv)
     assert (search.best_params, search.best_epoch) == ({"units": 2, "batch_size": 5}, 3)
     out = capsys.readouterr().out.splitlines()
-    assert out[0].startswith("[1/3] {'units': 2, 'batch_size': 5}: epoch 3 (val_loss: mean 1")
+    assert out[0].startswith("Folds: KFold(n_splits=2, random_state=7, shuffle=True)")  # seeded copy, said
+    assert cv.random_state is None and search.params["cv_random_state"] == 7
+    assert out[1].startswith("[1/3] {'units': 2, 'batch_size': 5}: epoch 3 (val_loss: mean 1")
 
 
 def test_unknown_select_is_refused_before_any_candidate_trains(monkeypatch):

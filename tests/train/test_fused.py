@@ -157,7 +157,7 @@ def test_auto_is_the_default_and_returns_usable_models(regression_data):
     assert result.params["strategy"] == "fused"
     assert "one compiled graph" in result.params["strategy_reason"]
     for model, fitted, (_, val), mae in zip(result.models, result.preprocessors, result.folds,
-                                            result.scores["mae"]):
+                                            result.scores["val_mae"]):
         assert fitted is None and model.predict(x[val], verbose=0).shape == (len(val), 1)
         scores = model.evaluate(x[val], y[val], return_dict=True, verbose=0)
         assert scores["mae"] == pytest.approx(mae, rel=1e-5)
