@@ -37,6 +37,7 @@ _EXPORTS = {
     # training
     "cross_validate": "train.cross_validation",
     "fit_final": "train.final",
+    "cross_val_predict": "train.oof",
     "FinalModel": "train.final",
     "Standardize": "data.preprocessing",
     "FoldError": "core.errors",

@@ -21,7 +21,7 @@ from kfold.data.arrays import take
 from kfold.data.preprocessing import fit_preprocess, apply_preprocess
 from kfold.train.keras_fit import RESERVED_FIT_KWARGS, build_model, train_model, validation_batch_size
 
-__all__ = ["FoldTask", "FitConfig", "FoldData", "fold_seeds", "run_fold", "non_finite_loss"]
+__all__ = ["FoldTask", "FitConfig", "FoldData", "fold_seeds", "run_fold", "non_finite_loss", "predict_rows"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -76,6 +76,7 @@ class FitConfig:
     fit_kwargs: dict = dataclasses.field(default_factory=dict)
     keras_verbose: int = 0
     return_model: bool = False
+    return_predictions: bool = False  #: predict the held-out rows with the final model
 
     def __post_init__(self) -> None:
         check_positive_int("epochs", self.epochs)
@@ -119,6 +120,24 @@ def fold_seeds(seed: int, n_folds: int) -> list[int]:
     return [int(np.random.SeedSequence([seed, fold]).generate_state(1)[0]) for fold in range(n_folds)]
 
 
+def predict_rows(model: Any, x: Any, batch_size: int) -> Any:
+    """``model.predict(x)`` as a NumPy array, or a dict of arrays (output name -> array) for several outputs.
+
+    Examples
+    --------
+    >>> from kfold.train.keras_fit import doctest_model
+    >>> predict_rows(doctest_model(), np.zeros((3, 2)), batch_size=32).shape
+    (3, 1)
+    """
+    predictions = model.predict(x, batch_size=batch_size, verbose=0)
+    if isinstance(predictions, dict):
+        return {str(name): np.asarray(value) for name, value in predictions.items()}
+    if isinstance(predictions, (list, tuple)):
+        names = list(getattr(model, "output_names", None) or [f"output_{i}" for i in range(len(predictions))])
+        return {str(name): np.asarray(value) for name, value in zip(names, predictions)}
+    return np.asarray(predictions)
+
+
 def run_fold(build_fn: Callable[[], Any], data: FoldData, task: FoldTask,
              config: FitConfig) -> FoldOutcome:
     """Train a fresh model on the fold's training rows and score it on its held-out rows.
@@ -151,9 +170,12 @@ def run_fold(build_fn: Callable[[], Any], data: FoldData, task: FoldTask,
     start = time.perf_counter()
     scores = model.evaluate(x_val, y_val, sample_weight=w_val, return_dict=True, verbose=0,
                             batch_size=validation_batch_size(config.batch_size, len(task.val)))
+    score_time = time.perf_counter() - start
+    predictions = (predict_rows(model, x_val, validation_batch_size(config.batch_size, len(task.val)))
+                   if config.return_predictions else None)
     keep = config.return_model
     return FoldOutcome(
         fold=task.fold, history=history, scores={k: float(v) for k, v in scores.items()},
-        fit_time=fit_time, score_time=time.perf_counter() - start,
-        model=model if keep else None, preprocess=fitted if keep else None,
+        fit_time=fit_time, score_time=score_time,
+        model=model if keep else None, preprocess=fitted if keep else None, predictions=predictions,
     )
