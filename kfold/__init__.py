@@ -46,6 +46,7 @@ _EXPORTS = {
     "CVResult": "results.cv_result",
     "CVHistory": "results.history",
     "load": "loading",
+    "FoldEnsemble": "results.ensemble",
     # reporting and plots
     "smooth_curve": "results.curves",
     "mean_curve": "results.curves",

@@ -7,6 +7,7 @@ from typing import Any
 
 from kfold.core.checks import Described, fail
 from kfold.results.cv_result import CVResult
+from kfold.results.ensemble import ENSEMBLE_FILE, FoldEnsemble
 from kfold.results.rundir import load_run, read_manifest
 from kfold.results.saving import read_result_file
 from kfold.search.nested import NestedResult
@@ -35,7 +36,8 @@ def load(path: str | os.PathLike) -> Any:
     :class:`~kfold.SearchResult` (finished candidates only, no ``best_model``: see
     :func:`kfold.search.rundir.load_search`). A JSON file written by
     ``CVResult.save``, ``SearchResult.save`` or ``NestedResult.save`` gives that
-    result back. Loading never changes what is on disk.
+    result back; a folder written by :meth:`kfold.FoldEnsemble.save` its
+    :class:`~kfold.FoldEnsemble`. Loading never changes what is on disk.
 
     Examples
     --------
@@ -50,6 +52,8 @@ def load(path: str | os.PathLike) -> Any:
     {'loss': [1.0]}
     """
     path = Path(path)
+    if path.is_dir() and (path / ENSEMBLE_FILE).exists():
+        return FoldEnsemble.load(path)
     if path.is_dir():
         manifest = read_manifest(path)
         return load_search(path, manifest) if manifest.get("kind") == "search" else load_run(path, manifest)

@@ -93,7 +93,7 @@ class CVResult(Saved):
         ...                   {"loss": np.array([1.0, 1.0])}, np.ones(2), np.ones(2), {"n_samples": 2},
         ...                   predictions=[np.array([[0.5]]), np.array([[0.7]])])
         >>> result.oof_predictions.ravel()
-        array([0.5, 0.7], dtype=float32)
+        array([0.5, 0.7])
         """
         if self.predictions is None:
             raise AttributeError("This result holds no predictions: run cross_validate(..., "

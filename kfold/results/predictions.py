@@ -22,11 +22,30 @@ import numpy as np
 
 from kfold.core.checks import Described, fail
 
-__all__ = ["oof_array", "check_partition", "predictions_to_json", "predictions_from_json",
+__all__ = ["predict_rows", "oof_array", "check_partition", "predictions_to_json", "predictions_from_json",
            "save_predictions", "load_predictions"]
 
 _ARRAY_KEY = "predictions"      # an .npz of a single-output model
 _OUTPUT_PREFIX = "output:"       # an .npz of a multi-output model: one entry per output
+
+
+def predict_rows(model: Any, x: Any, batch_size: int = 256) -> Any:
+    """``model.predict(x)`` as a NumPy array, or a dict of arrays (output name -> array) for several outputs.
+
+    Examples
+    --------
+    >>> import keras
+    >>> model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
+    >>> predict_rows(model, np.zeros((3, 2)), batch_size=32).shape
+    (3, 1)
+    """
+    predictions = model.predict(x, batch_size=batch_size, verbose=0)
+    if isinstance(predictions, dict):
+        return {str(name): np.asarray(value) for name, value in predictions.items()}
+    if isinstance(predictions, (list, tuple)):
+        names = list(getattr(model, "output_names", None) or [f"output_{i}" for i in range(len(predictions))])
+        return {str(name): np.asarray(value) for name, value in zip(names, predictions)}
+    return np.asarray(predictions)
 
 
 def _scatter(parts: list, folds: Sequence[tuple], n_samples: int) -> np.ndarray:
@@ -84,9 +103,9 @@ def oof_array(predictions: Sequence[Any], folds: Sequence[tuple], n_samples: int
     --------
     >>> folds = [(np.array([1, 2]), np.array([0])), (np.array([0]), np.array([1, 2]))]
     >>> oof_array([np.array([[0.5]]), np.array([[1.5], [2.5]])], folds, 3).ravel()
-    array([0.5, 1.5, 2.5], dtype=float32)
+    array([0.5, 1.5, 2.5])
     >>> oof_array([np.array([[0.5]]), None], folds, 3).ravel()
-    array([0.5, nan, nan], dtype=float32)
+    array([0.5, nan, nan])
     """
     if all(p is None for p in predictions):
         fail("predictions", "at least one fold with predictions", Described("no fold's predictions"))

@@ -17,11 +17,12 @@ import numpy as np
 
 from kfold.core.checks import check_positive_int, fail
 from kfold.results.outcome import FoldOutcome
+from kfold.results.predictions import predict_rows
 from kfold.data.arrays import take
 from kfold.data.preprocessing import fit_preprocess, apply_preprocess
 from kfold.train.keras_fit import RESERVED_FIT_KWARGS, build_model, train_model, validation_batch_size
 
-__all__ = ["FoldTask", "FitConfig", "FoldData", "fold_seeds", "run_fold", "non_finite_loss", "predict_rows"]
+__all__ = ["FoldTask", "FitConfig", "FoldData", "fold_seeds", "run_fold", "non_finite_loss"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -118,24 +119,6 @@ def fold_seeds(seed: int, n_folds: int) -> list[int]:
     (True, 3)
     """
     return [int(np.random.SeedSequence([seed, fold]).generate_state(1)[0]) for fold in range(n_folds)]
-
-
-def predict_rows(model: Any, x: Any, batch_size: int) -> Any:
-    """``model.predict(x)`` as a NumPy array, or a dict of arrays (output name -> array) for several outputs.
-
-    Examples
-    --------
-    >>> from kfold.train.keras_fit import doctest_model
-    >>> predict_rows(doctest_model(), np.zeros((3, 2)), batch_size=32).shape
-    (3, 1)
-    """
-    predictions = model.predict(x, batch_size=batch_size, verbose=0)
-    if isinstance(predictions, dict):
-        return {str(name): np.asarray(value) for name, value in predictions.items()}
-    if isinstance(predictions, (list, tuple)):
-        names = list(getattr(model, "output_names", None) or [f"output_{i}" for i in range(len(predictions))])
-        return {str(name): np.asarray(value) for name, value in zip(names, predictions)}
-    return np.asarray(predictions)
 
 
 def run_fold(build_fn: Callable[[], Any], data: FoldData, task: FoldTask,

@@ -52,7 +52,8 @@ from kfold.core.checks import Described, fail
 from kfold.data.arrays import leaves
 from kfold.train.fused.prepare import FusedFold, NotFusable, check_model_fusable, prepare_folds
 from kfold.train.fused.graph import EpochGraph
-from kfold.train.fold import FitConfig, FoldData, FoldTask, predict_rows
+from kfold.train.fold import FitConfig, FoldData, FoldTask
+from kfold.results.predictions import predict_rows
 from kfold.results.outcome import FoldOutcome
 from kfold.train.keras_fit import validation_batch_size
 
