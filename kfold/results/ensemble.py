@@ -25,6 +25,7 @@ from __future__ import annotations
 import json
 import os
 import pickle
+import warnings
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -175,7 +176,9 @@ class FoldEnsemble:
         models, steps = [], []
         for fold, file in zip(done, weights):
             model = build_fn()
-            model.load_weights(file)
+            with warnings.catch_warnings():  # the optimizer's slots: not needed to predict
+                warnings.filterwarnings("ignore", message="Skipping variable loading for optimizer")
+                model.load_weights(file)
             models.append(model)
             steps.append(fit_preprocess(preprocess, take(x, folds[fold][0]))[0] if preprocess is not None else None)
         return cls(models, steps, method=method)
