@@ -66,6 +66,9 @@ _EXPORTS = {
     "NestedResult": "search.nested",
     "plot_search": "search.plots",
     "plot_search_heatmap": "search.plots",
+    "learning_curve": "search.learning_curve",
+    "LearningCurveResult": "search.learning_curve",
+    "plot_learning_curve": "search.learning_plot",
 }
 
 __all__ = sorted(_EXPORTS) + ["datasets", "__version__"]
