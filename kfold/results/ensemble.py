@@ -161,12 +161,22 @@ class FoldEnsemble:
         training rows of ``x``, which gives the run's statistics back for a
         deterministic step such as :class:`kfold.Standardize`.
         """
-        from kfold.results.rundir import finished_folds, read_manifest
         from kfold.split.codec import folds_from_json
 
-        folds = folds_from_json(read_manifest(path)["folds"])
-        done = sorted(f for f, o in finished_folds(path).items() if o.error is None)
-        weights = [Path(path) / "folds" / f"fold_{f:03d}.weights.h5" for f in done]  # RunDir.weights_file
+        folder = Path(path)
+        try:  # read here, not through results.rundir (which imports the results this module serves)
+            folds = folds_from_json(json.loads((folder / "manifest.json").read_text(encoding="utf-8"))["folds"])
+        except (OSError, ValueError, KeyError):
+            fail("path", "a cross_validate run directory with a readable manifest.json", Described(str(path)))
+        done = []
+        for file in sorted((folder / "folds").glob("fold_*.json")):
+            try:
+                outcome = json.loads(file.read_text(encoding="utf-8"))
+            except (OSError, ValueError):
+                continue  # a damaged fold is left out
+            if outcome.get("error") is None:
+                done.append(int(outcome["fold"]))
+        weights = [folder / "folds" / f"fold_{f:03d}.weights.h5" for f in done]  # as RunDir.weights_file
         missing = [str(w) for w in weights if not w.exists()]
         if not done or missing:
             fail("path", "a run directory saved with return_models=True and save_weights=True",

@@ -194,7 +194,7 @@ def _subset(result: CVResult, index: list[int], params: dict) -> CVResult:
 
 def _read_off(result: CVResult, key: str, selection: dict) -> tuple[int, np.ndarray, np.ndarray]:
     """The selected epoch (1-based) and each fold's train and validation metric there."""
-    if key not in result.history or key.removeprefix("val_") not in result.history:
+    if not key.startswith("val_") or key not in result.history or key.removeprefix("val_") not in result.history:
         fail("key", f"a validation key ('val_...') whose training metric is logged too, one of "
                     f"{[k for k in result.history.keys() if k.startswith('val_')]}", key)
     epoch = result.best_epoch(key, **selection).epoch
@@ -239,6 +239,8 @@ def learning_curve(build_fn: Callable[[], Any], x: Any, y: Any, *, train_sizes: 
     >>> curve.train_sizes_abs.tolist(), [len(r.folds[0][0]) for r in curve.results]
     ([7, 15], [7, 15])
     """
+    if key is not None and not (isinstance(key, str) and key.startswith("val_")):
+        fail("key", "a validation key ('val_...') whose training metric is logged too", key)
     seed = resolve_seed(seed)
     n = n_samples(as_arrays(x, "x"))
     tasks = plan_folds(cv, n, as_arrays(y, "y"), as_arrays(groups, "groups"), seed=seed)
