@@ -107,8 +107,8 @@ class CVResult(Saved):
         Each fold's model keeps its own fold's fitted preprocessing; ``predict``
         combines their predictions with ``method`` (``"mean"``, ``"median"`` or
         ``"vote"``). A result loaded from disk has no models: run again with
-        ``return_models=True`` (a run directory with ``save_weights=True`` keeps
-        them too, see :meth:`kfold.FoldEnsemble.from_run_dir`).
+        ``return_models=True`` (a run directory saved with ``return_models=True,
+        save_weights=True`` keeps their weights, see :meth:`kfold.FoldEnsemble.from_run_dir`).
 
         Examples
         --------
@@ -116,7 +116,7 @@ class CVResult(Saved):
         ...          {"loss": np.array([1.0])}, np.ones(1), np.ones(1), {}).ensemble()
         Traceback (most recent call last):
         ...
-        ValueError: Invalid `result`. Expected a result that holds its fold models. Received: result=a result without models. Run cross_validate(..., return_models=True), or rebuild them from a run directory saved with save_weights=True: FoldEnsemble.from_run_dir(run_dir, build_fn, x)
+        ValueError: Invalid `result`. Expected a result that holds its fold models. Received: result=a result without models. Run cross_validate(..., return_models=True), or rebuild them from a run directory saved with return_models=True, save_weights=True: FoldEnsemble.from_run_dir(run_dir, build_fn, x)
         """
         from kfold.results.ensemble import FoldEnsemble
 

@@ -36,7 +36,7 @@ from kfold.core.checks import Described, check_choice, fail
 from kfold.core.files import package_versions, write_json
 from kfold.data.arrays import take
 from kfold.data.preprocessing import Standardize, apply_preprocess, fit_preprocess
-from kfold.results.predictions import predict_rows
+from kfold.results.predictions import predict_rows, quiet_retracing
 
 __all__ = ["FoldEnsemble", "ENSEMBLE_FILE", "METHODS"]
 
@@ -145,7 +145,7 @@ class FoldEnsemble:
         if result.models is None:
             fail("result", "a result that holds its fold models", Described("a result without models"),
                  "Run cross_validate(..., return_models=True), or rebuild them from a run directory saved "
-                 "with save_weights=True: FoldEnsemble.from_run_dir(run_dir, build_fn, x)")
+                 "with return_models=True, save_weights=True: FoldEnsemble.from_run_dir(run_dir, build_fn, x)")
         pairs = [(m, p) for i, (m, p) in enumerate(zip(result.models, result.preprocessors or [None] * len(result.models)))
                  if m is not None and i not in result.errors]
         return cls([m for m, _ in pairs], [p for _, p in pairs], method=method)
@@ -232,8 +232,9 @@ class FoldEnsemble:
             fail("models", "compiled models (their loss and metrics score the ensemble)", Described("uncompiled models"))
         identity = keras.Sequential([keras.Input(predictions.shape[1:]), keras.layers.Identity()])
         identity.compile_from_config(config)
-        scores = identity.evaluate(predictions, np.asarray(y), sample_weight=sample_weight, verbose=0,
-                                   batch_size=batch_size, return_dict=True)
+        with quiet_retracing():
+            scores = identity.evaluate(predictions, np.asarray(y), sample_weight=sample_weight, verbose=0,
+                                       batch_size=batch_size, return_dict=True)
         return {k: float(v) for k, v in scores.items()}
 
     def save(self, path: str | os.PathLike) -> None:

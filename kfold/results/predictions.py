@@ -14,19 +14,43 @@ JSON file, written atomically; in a result's JSON they are nested lists.
 """
 from __future__ import annotations
 
+import contextlib
+import logging
 import os
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Iterator, Sequence
 
 import numpy as np
 
 from kfold.core.checks import Described, fail
 
-__all__ = ["predict_rows", "oof_array", "check_partition", "predictions_to_json", "predictions_from_json",
+__all__ = ["quiet_retracing", "predict_rows", "oof_array", "check_partition", "predictions_to_json", "predictions_from_json",
            "save_predictions", "load_predictions"]
 
 _ARRAY_KEY = "predictions"      # an .npz of a single-output model
 _OUTPUT_PREFIX = "output:"       # an .npz of a multi-output model: one entry per output
+
+
+@contextlib.contextmanager
+def quiet_retracing() -> Iterator[None]:
+    """Silence TensorFlow's "triggered tf.function retracing" warning while several models predict.
+
+    Every fold model has its own predict function, so predicting with K models
+    one after another traces K functions: that is expected, not a problem.
+
+    Examples
+    --------
+    >>> with quiet_retracing():
+    ...     logging.getLogger("tensorflow").level >= logging.ERROR
+    True
+    """
+    logger = logging.getLogger("tensorflow")
+    level = logger.level
+    logger.setLevel(max(level, logging.ERROR))
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
 
 
 def predict_rows(model: Any, x: Any, batch_size: int = 256) -> Any:
@@ -39,7 +63,8 @@ def predict_rows(model: Any, x: Any, batch_size: int = 256) -> Any:
     >>> predict_rows(model, np.zeros((3, 2)), batch_size=32).shape
     (3, 1)
     """
-    predictions = model.predict(x, batch_size=batch_size, verbose=0)
+    with quiet_retracing():
+        predictions = model.predict(x, batch_size=batch_size, verbose=0)
     if isinstance(predictions, dict):
         return {str(name): np.asarray(value) for name, value in predictions.items()}
     if isinstance(predictions, (list, tuple)):
