@@ -11,6 +11,7 @@ from kfold.results.saving import Saved
 from kfold.split.codec import folds_from_json, folds_to_json
 from kfold.split.check import folds_hash
 from kfold.results.curves import best_epoch, check_ddof, fold_std
+from kfold.results.predictions import oof_array, predictions_from_json, predictions_to_json
 from kfold.results.scores import HeldOutScores
 
 __all__ = ["CVResult"]
@@ -44,6 +45,11 @@ class CVResult(Saved):
         Folds that failed (``on_error="skip"``): fold index to the reason. Their
         scores are NaN and their curves empty, so every mean, std and selected
         epoch is based on the other folds (``n_folds`` in each figure says how many).
+    predictions : list or None
+        With ``return_predictions=True``: each fold's final model's predictions
+        on its held-out rows, in the order of its validation indices (an array,
+        or a dict of arrays for several outputs; None for a failed fold). Saved
+        with the result. :attr:`oof_predictions` puts them in sample order.
 
     Examples
     --------
@@ -69,6 +75,55 @@ class CVResult(Saved):
     models: list | None = None
     preprocessors: list | None = None
     errors: dict = dataclasses.field(default_factory=dict)
+    predictions: list | None = None
+
+    @property
+    def oof_predictions(self) -> Any:
+        """Out-of-fold predictions in the original sample order (``return_predictions=True``).
+
+        Each sample is predicted by the model of the fold that held it out: an
+        array ``(n_samples, *output_shape)`` (a dict of them for several outputs),
+        NaN for rows no fold validated (a holdout's training rows, a failed fold's
+        rows). For a repeated splitter (``RepeatedKFold``) the shape is
+        ``(n_repeats, n_samples, ...)``, one full set per repetition. A splitter
+        that validates a sample twice within a repetition (``ShuffleSplit``) has
+        no such array: use :attr:`predictions`, per fold.
+
+        Examples
+        --------
+        >>> result = CVResult(CVHistory([{"loss": [1.0]}, {"loss": [1.0]}]),
+        ...                   [(np.array([1]), np.array([0])), (np.array([0]), np.array([1]))],
+        ...                   {"loss": np.array([1.0, 1.0])}, np.ones(2), np.ones(2), {"n_samples": 2},
+        ...                   predictions=[np.array([[0.5]]), np.array([[0.7]])])
+        >>> result.oof_predictions.ravel()
+        array([0.5, 0.7])
+        """
+        if self.predictions is None:
+            raise AttributeError("This result holds no predictions: run cross_validate(..., "
+                                 "return_predictions=True) to keep each fold's held-out predictions.")
+        n = self.params.get("n_samples") or 1 + max(int(np.max(np.concatenate(f))) for f in self.folds)
+        return oof_array(self.predictions, self.folds, int(n), int(self.params.get("n_repeats", 1)))
+
+    def ensemble(self, method: str = "mean") -> Any:
+        """The fold models as one predictor: :class:`kfold.FoldEnsemble` (needs ``return_models=True``).
+
+        Each fold's model keeps its own fold's fitted preprocessing; ``predict``
+        combines their predictions with ``method`` (``"mean"``, ``"median"`` or
+        ``"vote"``). A result loaded from disk has no models: run again with
+        ``return_models=True`` (a run directory saved with ``return_models=True,
+        save_weights=True`` keeps their weights, see :meth:`kfold.FoldEnsemble.from_run_dir`).
+
+        Examples
+        --------
+        >>> CVResult(CVHistory([{"loss": [1.0]}]), [(np.array([1]), np.array([0]))],
+        ...          {"loss": np.array([1.0])}, np.ones(1), np.ones(1), {}).ensemble()
+        Traceback (most recent call last):
+        ...
+        ValueError: Invalid `result`. Expected a result that holds its fold models. Received: result=a result without models. Run cross_validate(..., return_models=True), or rebuild them from a run directory saved with return_models=True, save_weights=True: FoldEnsemble.from_run_dir(run_dir, build_fn, x)
+        """
+        from kfold.results.ensemble import FoldEnsemble
+
+        return FoldEnsemble.from_result(self, method=method)
 
     def __post_init__(self) -> None:
         self.scores = HeldOutScores(self.scores)
@@ -170,6 +225,8 @@ class CVResult(Saved):
             "score_times": [float(t) for t in self.score_times],
             "params": self.params,
             "errors": {str(fold): error for fold, error in self.errors.items()},
+            **({} if self.predictions is None else
+               {"predictions": [predictions_to_json(p) for p in self.predictions]}),
         }
 
     @classmethod
@@ -184,6 +241,8 @@ class CVResult(Saved):
             score_times=np.asarray(data["score_times"], dtype=float),
             params=data["params"],
             errors={int(fold): error for fold, error in data.get("errors", {}).items()},
+            predictions=(None if data.get("predictions") is None else
+                         [predictions_from_json(p) for p in data["predictions"]]),
         )
 
 

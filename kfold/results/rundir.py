@@ -5,6 +5,7 @@ Layout of a run directory::
     manifest.json          what was asked: folds (and their hash), data hash, settings
     folds/fold_000.json    one file per finished fold: history, scores, timings
     folds/fold_000.weights.h5   its trained weights (with ``save_weights=True``)
+    folds/fold_000.predictions.npz   its held-out predictions (with ``return_predictions=True``)
 
 Every file is written atomically (a temporary file, then a rename), so a crash
 never leaves a half-written file under its final name; a file that is damaged
@@ -21,6 +22,7 @@ import json
 import os
 import shutil
 import warnings
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +33,7 @@ from kfold.core.files import write_json
 from kfold.data.arrays import leaves
 from kfold.split.codec import folds_from_json, folds_to_json
 from kfold.results.outcome import FoldOutcome, collect, outcome_from_dict, outcome_to_dict
+from kfold.results.predictions import load_predictions, save_predictions
 from kfold.split.check import folds_hash
 
 __all__ = ["MANIFEST", "ManifestDir", "RunDir", "finished_folds", "data_hash", "cv_manifest", "read_manifest",
@@ -199,8 +202,14 @@ class RunDir(ManifestDir):
         """Where fold ``fold``'s trained weights are saved (Keras ``.weights.h5``)."""
         return self.path / "folds" / f"fold_{fold:03d}.weights.h5"
 
+    def predictions_file(self, fold: int) -> Path:
+        """Where fold ``fold``'s held-out predictions are saved (``.npz``)."""
+        return self.path / "folds" / f"fold_{fold:03d}.predictions.npz"
+
     def save(self, outcome: FoldOutcome, *, save_weights: bool = False) -> None:
-        """Write a finished fold (and, if asked and present, its model's weights), each atomically."""
+        """Write a finished fold (and, if asked and present, its model's weights and its predictions), each atomically."""
+        if outcome.predictions is not None:  # before the fold file: a fold on disk has its predictions
+            save_predictions(self.predictions_file(outcome.fold), outcome.predictions)
         if save_weights and outcome.model is not None:
             target = self.weights_file(outcome.fold)
             tmp = target.with_name(target.name.replace(".weights.h5", ".tmp.weights.h5"))
@@ -246,6 +255,15 @@ def finished_folds(path: str | os.PathLike, *,
             warnings.warn(f"{file} is damaged ({type(error).__name__}: {error}); {damaged}.",
                           RuntimeWarning, stacklevel=3)
             continue
+        predictions = file.with_name(file.name.replace(".json", ".predictions.npz"))
+        if predictions.exists():
+            try:
+                outcome.predictions = load_predictions(predictions)
+            except (OSError, ValueError, KeyError, zipfile.BadZipFile) as error:
+                warnings.warn(f"{predictions} is damaged ({type(error).__name__}: {error}); "
+                              "that fold will be computed again.", RuntimeWarning, stacklevel=3)
+                file.unlink()
+                continue
         done[outcome.fold] = outcome
     return done
 

@@ -101,7 +101,7 @@ def cross_validate(
     run_dir: str | os.PathLike | None = None, overwrite: bool = False, save_weights: bool = False,
     on_error: str = "raise", nan_policy: str = "raise", executor: Any = "sequential",
     n_jobs: int | None = None, client: Any = None, devices: Any = None, retries: int = 0,
-    max_tasks_per_worker: int | None = None,
+    max_tasks_per_worker: int | None = None, return_predictions: bool = False,
 ) -> CVResult:
     """Train a fresh model per fold and record every per-epoch metric of every fold.
 
@@ -142,6 +142,11 @@ def cross_validate(
         0 silent; 1 a progress bar with one line per fold; 2 also Keras' line per epoch.
     return_models : bool
         Keep each fold's trained model and fitted preprocessing in the result.
+    return_predictions : bool
+        Keep each fold's final model's predictions on its held-out rows
+        (``result.predictions``; ``result.oof_predictions`` in sample order, see
+        :func:`kfold.cross_val_predict`). Saved in ``run_dir`` too, and resumed
+        runs recompute the finished folds saved without them.
     strategy : {"auto", "fused", "sequential"}
         ``"sequential"`` trains the folds one ``model.fit`` after another;
         ``"fused"`` trains all fold models together in one compiled graph, with
@@ -204,7 +209,7 @@ def cross_validate(
     run = plan_run(build_fn, x, y, cv=cv, epochs=epochs, batch_size=batch_size, preprocess=preprocess,
                    callbacks=callbacks, fit_kwargs=fit_kwargs, sample_weight=sample_weight, groups=groups,
                    seed=seed, verbose=verbose, return_models=return_models, strategy=strategy,
-                   nan_policy=nan_policy)
+                   nan_policy=nan_policy, return_predictions=return_predictions)
     check_choice("on_error", on_error, ON_ERROR)
     with open_executor(executor, n_jobs=n_jobs, client=client, devices=devices, retries=retries,
                        max_tasks_per_worker=max_tasks_per_worker) as runner:
@@ -252,7 +257,8 @@ class PlannedRun:
         manifest = cv_manifest(self.params, [(t.train, t.val) for t in self.tasks],
                                data_hash(data.x, data.y, data.sample_weight))
         self.store, self.save_weights = RunDir(run_dir, manifest, overwrite=overwrite), save_weights
-        self.finished = [o for o in self.store.finished().values() if o.error is None]
+        self.finished = [o for o in self.store.finished().values() if o.error is None
+                         and (o.predictions is not None or not self.config.return_predictions)]
 
     def todo(self) -> list[FoldTask]:
         """The folds still to train."""
@@ -335,7 +341,8 @@ def new_run(build_fn: Callable[[], Any], data: FoldData, tasks: list[FoldTask], 
 def plan_run(build_fn: Callable[[], Any], x: Any, y: Any, *, cv: Any = 5, epochs: int, batch_size: int = 32,
              preprocess: Any = None, callbacks: Sequence[Any] | None = None, fit_kwargs: dict | None = None,
              sample_weight: Any = None, groups: Any = None, seed: int | None = None, verbose: int = 1,
-             return_models: bool = False, strategy: str = "auto", nan_policy: str = "raise") -> PlannedRun:
+             return_models: bool = False, strategy: str = "auto", nan_policy: str = "raise",
+             return_predictions: bool = False) -> PlannedRun:
     """Check the arguments of :func:`cross_validate` and plan its folds; train nothing.
 
     Examples
@@ -352,8 +359,13 @@ def plan_run(build_fn: Callable[[], Any], x: Any, y: Any, *, cv: Any = 5, epochs
     data, groups, n = check_inputs(x, y, sample_weight, groups, preprocess=preprocess, nan_policy=nan_policy)
     config = FitConfig(epochs=epochs, batch_size=batch_size, preprocess=preprocess,
                        callbacks=check_callbacks(callbacks), fit_kwargs=fit_kwargs,
-                       keras_verbose=2 if verbose == 2 else 0, return_models=bool(return_models))
+                       keras_verbose=2 if verbose == 2 else 0, return_models=bool(return_models),
+                       return_predictions=bool(return_predictions))
     seed = resolve_seed(seed)
     chosen: dict = {}
     tasks = plan_folds(cv, n, data.y, groups, seed=seed, info=chosen)
-    return new_run(build_fn, data, tasks, config, cv=cv, seed=seed, strategy=strategy, chosen=chosen)
+    run = new_run(build_fn, data, tasks, config, cv=cv, seed=seed, strategy=strategy, chosen=chosen)
+    repeats = getattr(cv, "n_repeats", None)
+    if hasattr(cv, "split") and isinstance(repeats, int) and repeats > 1:  # RepeatedKFold: oof per repetition
+        run.params["n_repeats"] = int(cv.n_repeats)
+    return run

@@ -17,6 +17,7 @@ import numpy as np
 
 from kfold.core.checks import check_positive_int, fail
 from kfold.results.outcome import FoldOutcome
+from kfold.results.predictions import predict_rows
 from kfold.data.arrays import take
 from kfold.data.preprocessing import fit_preprocess, apply_preprocess
 from kfold.train.keras_fit import RESERVED_FIT_KWARGS, build_model, train_model, validation_batch_size
@@ -76,6 +77,7 @@ class FitConfig:
     fit_kwargs: dict = dataclasses.field(default_factory=dict)
     keras_verbose: int = 0
     return_models: bool = False
+    return_predictions: bool = False  #: predict the held-out rows with the final model
 
     def __post_init__(self) -> None:
         check_positive_int("epochs", self.epochs)
@@ -154,9 +156,12 @@ def run_fold(build_fn: Callable[[], Any], data: FoldData, task: FoldTask,
     start = time.perf_counter()
     scores = model.evaluate(x_val, y_val, sample_weight=w_val, return_dict=True, verbose=0,
                             batch_size=validation_batch_size(config.batch_size, len(task.val)))
+    score_time = time.perf_counter() - start
+    predictions = (predict_rows(model, x_val, validation_batch_size(config.batch_size, len(task.val)))
+                   if config.return_predictions else None)
     keep = config.return_models
     return FoldOutcome(
         fold=task.fold, history=history, scores={k: float(v) for k, v in scores.items()},
-        fit_time=fit_time, score_time=time.perf_counter() - start,
-        model=model if keep else None, preprocess=fitted if keep else None,
+        fit_time=fit_time, score_time=score_time,
+        model=model if keep else None, preprocess=fitted if keep else None, predictions=predictions,
     )

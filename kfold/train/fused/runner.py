@@ -54,6 +54,7 @@ from kfold.train.fused.prepare import FusedFold, NotFusable, check_model_fusable
 from kfold.train.fused.graph import EpochGraph
 from kfold.train.fold import FitConfig, FoldData, FoldTask
 from kfold.results.history import records_to_history
+from kfold.results.predictions import predict_rows
 from kfold.results.outcome import FoldOutcome
 from kfold.train.keras_fit import validation_batch_size
 
@@ -219,6 +220,15 @@ def _scores(fold: FusedFold, config: FitConfig) -> dict[str, float]:
     return {k: float(v) for k, v in scores.items()}
 
 
+# --- issue 12 (out-of-fold predictions): the held-out rows predicted by the trained fold model
+def _predictions(fold: FusedFold, config: FitConfig) -> Any:
+    """The fold's final model on its validation rows (``return_predictions=True``), else None."""
+    if not config.return_predictions:
+        return None
+    return predict_rows(fold.model, fold.val[0], validation_batch_size(config.batch_size, fold.n_val))
+# --- end issue 12
+
+
 def run_folds_fused(build_fn: Callable[[], Any], data: FoldData, tasks: list[FoldTask],
                     config: FitConfig, *, jit_compile: bool | None = None) -> list[FoldOutcome]:
     """Train every fold's model together; the same outcomes as :func:`kfold.train.fold.run_fold` per task.
@@ -254,5 +264,6 @@ def run_folds_fused(build_fn: Callable[[], Any], data: FoldData, tasks: list[Fol
         outcomes.append(FoldOutcome(
             fold=fold.task.fold, history=records_to_history(fold.history), scores=scores, fit_time=share,
             score_time=time.perf_counter() - start,
-            model=fold.model if keep else None, preprocess=fold.preprocess if keep else None))
+            model=fold.model if keep else None, preprocess=fold.preprocess if keep else None,
+            predictions=_predictions(fold, config)))
     return outcomes
