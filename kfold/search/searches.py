@@ -30,6 +30,7 @@ from kfold.core.errors import FoldError
 from kfold.results.curves import RULES, MODES, check_smooth
 from kfold.search.refit import REFIT_POLICIES, refit_epochs_for
 from kfold.search.search_result import SearchResult
+from kfold.train.callbacks import fill_paths
 from kfold.train.cross_validation import cross_validate
 from kfold.train.travel import check_travel
 from kfold.train.strategy import check_strategy, run_many
@@ -95,6 +96,13 @@ def _naming_candidate(candidates: list[dict]) -> Iterator[None]:
         raise
 
 
+def _of_candidate(shared: dict, index: int) -> dict:
+    """The shared arguments with ``{candidate}`` in the callbacks' paths filled (from 1)."""
+    if not shared.get("callbacks"):
+        return shared
+    return {**shared, "callbacks": fill_paths(shared["callbacks"], candidate=index)}
+
+
 _OPEN_KWARGS = ("run_dir", "overwrite", "save_weights")  # what PlannedRun.open takes, not plan_run
 
 
@@ -107,7 +115,7 @@ def _one_by_one(build_fn: Callable, routed: list, x: Any, y: Any, cv: Any, share
         try:
             results.append(cross_validate(bind(build_fn, r["build"]), x, y, cv=cv, epochs=r["epochs"],
                                           batch_size=r["batch_size"], fit_kwargs=r["fit"], executor=executor,
-                                          run_dir=run_dirs[i], **shared))
+                                          run_dir=run_dirs[i], **_of_candidate(shared, i)))
         except FoldError as error:
             error.candidate = i
             raise
@@ -123,8 +131,9 @@ def _all_at_once(build_fn: Callable, routed: list, x: Any, y: Any, cv: Any, shar
     shared = dict(shared)
     on_error = shared.pop("on_error", "raise")
     opening = {name: shared.pop(name) for name in _OPEN_KWARGS if name in shared}
+    shared.pop("checkpoint_every", None)  # one fold per task: no fused training to checkpoint
     runs = [plan_run(bind(build_fn, r["build"]), x, y, cv=cv, epochs=r["epochs"], batch_size=r["batch_size"],
-                     fit_kwargs=r["fit"], **shared) for r in routed]
+                     fit_kwargs=r["fit"], **_of_candidate(shared, i)) for i, r in enumerate(routed)]
     others = {f"build_fn of candidate {i + 1}": run.build_fn for i, run in enumerate(runs[1:], 1)}
     check_travel(executor, runs[0].build_fn, return_models=runs[0].config.return_model,
                  preprocess=shared.get("preprocess"), callbacks=runs[0].config.callbacks, **others)

@@ -14,7 +14,7 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from kfold.core.checks import Described, check_choice, fail
+from kfold.core.checks import Described, check_choice, check_positive_int, fail
 from kfold.data.arrays import as_arrays, check_finite, check_same_length, n_samples
 from kfold.core.seeds import resolve_seed, user_random_state
 from kfold.train.fold import FitConfig, FoldData, FoldTask, fold_seeds
@@ -27,6 +27,8 @@ from kfold.results.cv_result import CVResult
 from kfold.results.rundir import RunDir, cv_manifest, data_hash
 from kfold.core.files import package_versions
 from kfold.train.strategy import check_strategy, run_folds
+from kfold.train.fused.checkpoint import Checkpoints
+from kfold.train.fused.runner import FusedInterrupted
 from kfold.train.keras_fit import check_build_fn, check_callbacks
 from kfold.split.check import check_cv
 
@@ -80,7 +82,7 @@ def cross_validate(
     run_dir: str | os.PathLike | None = None, overwrite: bool = False, save_weights: bool = False,
     on_error: str = "raise", nan_policy: str = "raise", executor: Any = "sequential",
     n_jobs: int | None = None, client: Any = None, devices: Any = None, retries: int = 0,
-    max_tasks_per_worker: int | None = None,
+    max_tasks_per_worker: int | None = None, checkpoint_every: int | None = None,
 ) -> CVResult:
     """Train a fresh model per fold and record every per-epoch metric of every fold.
 
@@ -130,6 +132,14 @@ def cross_validate(
         run resumes where it stopped, on any executor;
         :func:`kfold.load` reads it back. A folder holding another run is refused
         (the message says what differs) unless ``overwrite=True``.
+        Fused training (all folds at once) also writes checkpoints of its joint
+        state (every fold's weights, optimizer and callback state, histories
+        so far) there, so a rerun continues from the last one mid-run and ends
+        bit for bit (CPU) as an uninterrupted run would.
+    checkpoint_every : int, optional
+        With ``run_dir`` and fused training: a checkpoint every this many
+        epochs. ``None``: at least every 60 s of training and every 10 % of the
+        epochs, whichever comes first.
     save_weights : bool
         With ``run_dir``, also save each fold's trained weights (``.weights.h5``).
     on_error : {"raise", "skip"}
@@ -171,6 +181,8 @@ def cross_validate(
     >>> result.history["val_mae"].shape, sorted(result.scores)
     ((4, 3), ['loss', 'mae'])
     """
+    if checkpoint_every is not None:
+        check_positive_int("checkpoint_every", checkpoint_every)
     run = plan_run(build_fn, x, y, cv=cv, epochs=epochs, batch_size=batch_size, preprocess=preprocess,
                    callbacks=callbacks, fit_kwargs=fit_kwargs, sample_weight=sample_weight, groups=groups,
                    seed=seed, verbose=verbose, return_models=return_models, strategy=strategy,
@@ -181,7 +193,9 @@ def cross_validate(
         check_travel(runner, build_fn, return_models=run.config.return_model, preprocess=preprocess,
                      callbacks=run.config.callbacks)
         run.open(run_dir, overwrite=overwrite, save_weights=save_weights)
-        ran, why = _train(run, runner, strategy=strategy, verbose=verbose, on_error=on_error)
+        checkpoints = None if run.store is None else Checkpoints(run.store.path, epochs, checkpoint_every)
+        ran, why = _train(run, runner, strategy=strategy, verbose=verbose, on_error=on_error,
+                          checkpoints=checkpoints)
     return run.result(ran, why, runner)
 
 
@@ -271,7 +285,8 @@ def plan_run(build_fn: Callable[[], Any], x: Any, y: Any, *, cv: Any = 5, epochs
     return PlannedRun(build_fn, FoldData(x, y, sample_weight), tasks, config, params)
 
 
-def _train(run: PlannedRun, runner: Any, *, strategy: str, verbose: int, on_error: str) -> tuple[str, str]:
+def _train(run: PlannedRun, runner: Any, *, strategy: str, verbose: int, on_error: str,
+           checkpoints: Any = None) -> tuple[str, str]:
     """Train the run's missing folds; each one is kept (and saved) the moment it ends."""
     todo, total = run.todo(), len(run.tasks)
     ran, why = "none", f"all {total} folds were already done"
@@ -281,12 +296,25 @@ def _train(run: PlannedRun, runner: Any, *, strategy: str, verbose: int, on_erro
         try:
             if todo:
                 _, ran, why = run_folds(run.build_fn, run.data, todo, run.config, strategy, progress,
-                                        on_error=on_error, on_outcome=run.keep, executor=runner)
+                                        on_error=on_error, on_outcome=run.keep, executor=runner,
+                                        checkpoints=checkpoints)
+        except FusedInterrupted as error:  # every fold cut at its last finished epoch, not saved as done
+            _keep_fused_partial(run, error, progress)
         except KeyboardInterrupt:
             if not _keep_partial(run.finished, run.store, progress):
                 raise
             run.params["interrupted"] = True
     return ran, why
+
+
+def _keep_fused_partial(run: PlannedRun, error: FusedInterrupted, progress: FoldProgress) -> None:
+    """After Ctrl-C in fused training: keep every fold's epochs so far (in the result only)."""
+    run.finished.extend(error.outcomes)
+    run.params["interrupted"] = True
+    where = f"; the checkpoint in {run.store.path} resumes it" if run.store is not None else ""
+    progress.note(f"Interrupted after epoch {error.epoch}{where}.")
+    warnings.warn(f"Interrupted: the result holds every fold's first {error.epoch} epochs "
+                  f"(of {run.config.epochs}).", RuntimeWarning, stacklevel=4)
 
 
 def _keep_partial(outcomes: list, store: Any, progress: FoldProgress) -> bool:

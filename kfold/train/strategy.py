@@ -17,6 +17,7 @@ with ``"skip"`` the failure is recorded and the other folds go on.
 from __future__ import annotations
 
 import functools
+import time
 import traceback
 from typing import Any, Callable, NamedTuple
 
@@ -39,6 +40,7 @@ class _Finish:
 
     def __init__(self, on_error: str, on_outcome: Callable | None, progress: FoldProgress) -> None:
         self.on_error, self.on_outcome, self.progress = on_error, on_outcome, progress
+        self.joint = False
 
     def __call__(self, outcome: FoldOutcome) -> FoldOutcome:
         if outcome.error is None:
@@ -50,7 +52,8 @@ class _Finish:
         if outcome.error is not None:
             self.progress.note(f"Fold {outcome.fold + 1} failed and is left out: {outcome.error.splitlines()[-1]}")
         else:
-            self.progress.done(outcome.fold, outcome.scores, outcome.fit_time + outcome.score_time)
+            seconds = None if self.joint else outcome.fit_time + outcome.score_time
+            self.progress.done(outcome.fold, outcome.scores, seconds)
         return outcome
 
 
@@ -73,10 +76,16 @@ def _sequential(build_fn: Callable, data: FoldData, tasks: list[FoldTask], confi
 
 
 def _fused(build_fn: Callable, data: FoldData, tasks: list[FoldTask], config: FitConfig,
-           finish: _Finish) -> list[FoldOutcome]:
-    outcomes = run_folds_fused(build_fn, data, tasks, config)
-    finish.progress.note(f"Trained all {len(tasks)} folds together in one compiled graph (strategy=\"fused\")")
-    return [finish(outcome) for outcome in outcomes]
+           finish: _Finish, checkpoints: Any = None) -> list[FoldOutcome]:
+    start = time.perf_counter()
+    outcomes = run_folds_fused(build_fn, data, tasks, config, progress=finish.progress, checkpoints=checkpoints)
+    finish.progress.note(f"Trained all {len(tasks)} folds together in one compiled graph in "
+                         f"{time.perf_counter() - start:.1f}s (strategy=\"fused\")")
+    finish.joint = True  # the folds' time is the joint time above, not a time of each
+    done = [finish(outcome) for outcome in outcomes]
+    if checkpoints is not None:
+        checkpoints.remove()  # every fold it held is saved now
+    return done
 
 
 def _on_executor(build_fn: Callable, data: FoldData, tasks: list[FoldTask], config: FitConfig,
@@ -118,12 +127,14 @@ def check_strategy(strategy: Any, executor: Executor | None) -> None:
 def run_folds(build_fn: Callable[[], Any], data: FoldData, tasks: list[FoldTask], config: FitConfig,
               strategy: str, progress: FoldProgress, *, on_error: str = "raise",
               on_outcome: Callable[[FoldOutcome], None] | None = None,
-              executor: Executor | None = None) -> tuple[list[FoldOutcome], str, str]:
+              executor: Executor | None = None, checkpoints: Any = None) -> tuple[list[FoldOutcome], str, str]:
     """Train every fold with ``strategy``; return the outcomes, the strategy that ran and why.
 
     With an ``executor`` that runs elsewhere (worker processes, Dask), each fold
     is one task trained by ``model.fit`` in a worker: ``strategy="fused"`` is
-    refused there, ``"auto"`` runs sequentially in each worker.
+    refused there, ``"auto"`` runs sequentially in each worker. ``checkpoints``
+    (:class:`kfold.train.fused.checkpoint.Checkpoints`) saves and resumes fused
+    training mid-run.
 
     Examples
     --------
@@ -148,7 +159,7 @@ def run_folds(build_fn: Callable[[], Any], data: FoldData, tasks: list[FoldTask]
     reason = check_fusable(config)
     if reason is None:
         try:
-            outcomes = _fused(build_fn, data, tasks, config, finish)
+            outcomes = _fused(build_fn, data, tasks, config, finish, checkpoints)
             return outcomes, "fused", f"all {len(tasks)} folds trained together in one compiled graph"
         except NotFusable as error:
             reason = str(error)
