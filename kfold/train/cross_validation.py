@@ -300,6 +300,7 @@ def _train(run: PlannedRun, runner: Any, *, strategy: str, verbose: int, on_erro
                                         checkpoints=checkpoints)
         except FusedInterrupted as error:  # every fold cut at its last finished epoch, not saved as done
             _keep_fused_partial(run, error, progress)
+            ran, why = "fused", f"all {len(todo)} folds trained together in one compiled graph (interrupted)"
         except KeyboardInterrupt:
             if not _keep_partial(run.finished, run.store, progress):
                 raise
