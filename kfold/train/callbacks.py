@@ -106,7 +106,7 @@ def callback_state(callback: Any) -> dict:
     >>> import keras
     >>> stop = keras.callbacks.EarlyStopping(patience=3)
     >>> stop.wait = 2
-    >>> callback_state(stop)["wait"]
+    >>> pickle.loads(callback_state(stop)["wait"])
     2
     """
     state = {}

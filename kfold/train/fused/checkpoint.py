@@ -30,7 +30,8 @@ from kfold.core.checks import check_positive_int
 from kfold.train.callbacks import callback_state, resume_callback
 from kfold.train.fused.prepare import FusedFold
 
-__all__ = ["CHECKPOINT_FILE", "DEFAULT_SECONDS", "FoldState", "FusedState", "capture", "restore", "Checkpoints"]
+__all__ = ["CHECKPOINT_FILE", "DEFAULT_SECONDS", "FoldState", "FusedState", "capture", "fits", "restore",
+           "Checkpoints"]
 
 CHECKPOINT_FILE = "fused_checkpoint.pkl"
 #: With ``checkpoint_every=None``: a checkpoint at least this often (seconds of training) ...
@@ -42,7 +43,13 @@ _FORMAT = 1
 
 @dataclasses.dataclass
 class FoldState:
-    """One fold's part of a :class:`FusedState` (plain data: NumPy arrays, dicts, bytes)."""
+    """One fold's part of a :class:`FusedState` (plain data: NumPy arrays, dicts, bytes).
+
+    Examples
+    --------
+    >>> FoldState([np.zeros(2)], {}, [], [{"loss": 1.0}], {"loss": 1.0}, False).history
+    [{'loss': 1.0}]
+    """
 
     variables: list          #: model variables, then optimizer variables, as NumPy arrays
     orders: dict             #: the epoch-order generator's state
@@ -73,7 +80,15 @@ def _variables(fold: FusedFold) -> list:
 
 
 def capture(folds: list[FusedFold], epoch: int) -> FusedState:
-    """The joint state of ``folds`` after ``epoch`` finished epochs (a copy: training on leaves it as is)."""
+    """The joint state of ``folds`` after ``epoch`` finished epochs (a copy: training on leaves it as is).
+
+    Examples
+    --------
+    >>> from kfold.train.fused.checkpoint import doctest_folds
+    >>> state = capture(doctest_folds(), epoch=0)
+    >>> state.epoch, sorted(state.folds), len(state.folds[0].variables)  # 2 weights, 2 SGD variables
+    (0, [0], 4)
+    """
     return FusedState(epoch, {f.task.fold: FoldState(
         [np.array(v.numpy(), copy=True) for v in _variables(f)], f.orders.state,
         [callback_state(c) for c in f.callbacks], [dict(logs) for logs in f.history],
@@ -81,7 +96,15 @@ def capture(folds: list[FusedFold], epoch: int) -> FusedState:
 
 
 def fits(folds: list[FusedFold], state: FusedState | None) -> bool:
-    """Whether ``state`` holds every fold of ``folds``, with variables of the same shapes."""
+    """Whether ``state`` holds every fold of ``folds``, with variables of the same shapes.
+
+    Examples
+    --------
+    >>> from kfold.train.fused.checkpoint import doctest_folds
+    >>> folds = doctest_folds()
+    >>> fits(folds, capture(folds, 0)), fits(folds, None)
+    (True, False)
+    """
     if state is None or getattr(state, "format", None) != _FORMAT:
         return False
     for fold in folds:
@@ -100,6 +123,16 @@ def restore(folds: list[FusedFold], state: FusedState) -> None:
 
     The callbacks' ``on_train_begin`` is called here (a fresh run calls it when
     training starts).
+
+    Examples
+    --------
+    >>> from kfold.train.fused.checkpoint import doctest_folds
+    >>> folds = doctest_folds()
+    >>> state = capture(folds, 0)
+    >>> _ = folds[0].model.variables[0].assign(np.ones((2, 1)))
+    >>> restore(folds, state)
+    >>> bool((folds[0].model.variables[0].numpy() == state.folds[0].variables[0]).all())
+    True
     """
     for fold in folds:
         saved = state.folds[fold.task.fold]
@@ -181,3 +214,13 @@ class Checkpoints:
     def remove(self) -> None:
         """Delete the checkpoint (every fold it held is saved as a finished fold)."""
         self.path.unlink(missing_ok=True)
+
+
+def doctest_folds() -> list[FusedFold]:
+    """One prepared fold of a tiny model, for the examples."""
+    from kfold.train.fold import FitConfig, FoldData, FoldTask
+    from kfold.train.fused.prepare import prepare_folds
+    from kfold.train.keras_fit import doctest_model
+
+    task = FoldTask(0, np.arange(2, 6), np.arange(2), seed=3)
+    return prepare_folds(doctest_model, FoldData(np.ones((6, 2)), np.ones(6)), [task], FitConfig(epochs=1))

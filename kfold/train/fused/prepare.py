@@ -103,8 +103,8 @@ def class_weights(y: Any, class_weight: dict) -> np.ndarray:
 
     Examples
     --------
-    >>> class_weights(np.array([0, 1, 1, 2]), {1: 2.0})
-    array([1., 2., 2., 1.], dtype=float32)
+    >>> class_weights(np.array([0, 1, 1, 2]), {1: 2.0, 2: 0.5})
+    array([1. , 2. , 2. , 0.5], dtype=float32)
     >>> class_weights(np.eye(2)[[1, 0]], {0: 0.5, 1: 3.0})
     array([3. , 0.5], dtype=float32)
     """
@@ -116,6 +116,8 @@ def class_weights(y: Any, class_weight: dict) -> np.ndarray:
         classes = np.argmax(y, axis=-1)
     else:
         classes = np.rint(y.reshape(len(y), -1)[:, 0] if y.ndim >= 2 else y).astype(np.int64)
+    if classes.size and (classes.min() < 0 or classes.max() >= len(table)):
+        raise NotFusable(f"class_weight has no entry for class {int(classes.max())}")  # fit says more
     return table[classes]
 
 
