@@ -116,3 +116,16 @@ def test_ctrl_c_returns_every_folds_epochs_and_resumes(tmp_path, uninterrupted):
                                    callbacks=[InterruptOnce(), *helpers.callbacks(tmp_path)], **args)
     assert "interrupted" not in resumed.params
     assert_same(resumed, uninterrupted[0])
+
+
+def test_damaged_checkpoint_trains_from_the_start(tmp_path, uninterrupted):
+    InterruptOnce.pressed.clear()
+    x, y = helpers.data()
+    args = dict(cv=3, epochs=helpers.EPOCHS, batch_size=8, seed=3, verbose=0, run_dir=tmp_path / "run",
+                callbacks=[InterruptOnce(), *helpers.callbacks(tmp_path)])
+    with pytest.warns(RuntimeWarning, match="Interrupted"):
+        kfold.cross_validate(helpers.build, x, y, **args)
+    (tmp_path / "run" / CHECKPOINT_FILE).write_bytes(b"\x80\x04 cut off")
+    with pytest.warns(RuntimeWarning, match="fused_checkpoint.pkl is damaged"):
+        resumed = kfold.cross_validate(helpers.build, x, y, **args)
+    assert_same(resumed, uninterrupted[0])

@@ -18,10 +18,18 @@ What is kept from ``model.fit``:
   fold's score, equal to ``model.evaluate`` on its held-out part at the end;
 * partial last batches, and folds of different sizes: a fold with fewer batches
   takes fewer optimizer steps, never an extra (empty) one;
-* per-fold ``keras.callbacks.EarlyStopping``, called with each epoch's logs: a
-  stopped fold's model is no longer trained while the others go on, and its
-  history ends there. ``restore_best_weights=True`` is the best-weight restore
-  (what ``ModelCheckpoint(save_best_only=True)`` is used for in a k-fold loop);
+* every epoch-level Keras callback, per fold (its own deep copy, ``set_model``
+  with the fold's model, called with the fold's logs: ``on_train_begin/end``,
+  ``on_epoch_begin/end``, and ``on_test_begin/end`` around validation): a
+  stopped fold (``model.stop_training``, e.g. ``EarlyStopping``) is no longer
+  trained while the others go on, and its history ends there; a new learning
+  rate is used from the fold's next epoch. ``restore_best_weights=True`` is the
+  best-weight restore;
+* ``class_weight`` (per-sample weights of the training rows, as ``fit`` makes
+  them) and ``validation_freq`` (validation logs only on those epochs);
+* with a run directory, checkpoints of the joint state, from which a rerun
+  continues bit for bit (:mod:`kfold.train.fused.checkpoint`); Ctrl-C stops after
+  the epoch in progress and keeps every fold's epochs so far;
 * the trained models are ordinary Keras models.
 
 Numerics: without XLA the logs are bit for bit those of the sequential path.
@@ -364,6 +372,8 @@ def run_folds_fused(build_fn: Callable[[], Any], data: FoldData, tasks: list[Fol
             fold=fold.task.fold, history=_history(fold.history), scores=scores, fit_time=share,
             score_time=time.perf_counter() - start,
             model=fold.model if keep else None, preprocess=fold.preprocess if keep else None))
+    if runner.interrupted and not runner.epochs_done:
+        raise KeyboardInterrupt  # before the first epoch ended: nothing to return
     if runner.interrupted:
         raise FusedInterrupted(outcomes, runner.epochs_done)
     return outcomes
