@@ -21,7 +21,7 @@ from typing import Any, Callable, Iterator
 
 import numpy as np
 
-from kfold.core.checks import check_bool, check_choice, check_path, fail
+from kfold.core.checks import check_bool, check_choice, check_path, check_positive_int, fail
 from kfold.data.arrays import n_samples
 from kfold.search.candidates import bind, check_candidates, parameter_grid, plain, sample_parameters
 from kfold.split.check import PredefinedSplits, folds_hash
@@ -30,6 +30,7 @@ from kfold.core.errors import FoldError
 from kfold.results.curves import RULES, MODES, check_smooth
 from kfold.search.refit import REFIT_POLICIES, refit_epochs_for
 from kfold.search.search_result import SearchResult
+from kfold.train.callbacks import fill_paths
 from kfold.train.cross_validation import check_inputs, new_run, plan_folds
 from kfold.train.final import fit_final
 from kfold.train.fold import FitConfig
@@ -103,9 +104,10 @@ def _plan_candidates(build_fn: Callable, routed: list, data: Any, tasks: list, c
                      settings: dict) -> list:
     """One planned run per candidate, all on the same folds and fold seeds (checked once, before)."""
     runs = []
-    for r in routed:
+    for i, r in enumerate(routed):
+        callbacks = fill_paths(settings["callbacks"], candidate=i)  # {candidate} in log paths, from 1
         config = FitConfig(epochs=r["epochs"], batch_size=r["batch_size"], preprocess=settings["preprocess"],
-                           callbacks=settings["callbacks"], fit_kwargs=r["fit"],
+                           callbacks=callbacks, fit_kwargs=r["fit"],
                            keras_verbose=settings["keras_verbose"], return_models=settings["return_models"])
         runs.append(new_run(bind(build_fn, r["build"]), data, tasks, config, cv=cv, seed=seed,
                             strategy=settings["strategy"], chosen=settings["chosen"]))
@@ -166,7 +168,8 @@ def run_search(build_fn: Callable, candidates: list[dict], x: Any, y: Any, *, cv
                callbacks: Any = None, fit_kwargs: dict | None = None, sample_weight: Any = None,
                groups: Any = None, seed: int | None = None, verbose: int = 1, return_models: bool = False,
                strategy: str = "auto", run_dir: str | os.PathLike | None = None, overwrite: bool = False,
-               save_weights: bool = False, on_error: str = "raise", nan_policy: str = "raise",
+               save_weights: bool = False, checkpoint_every: int | None = None, on_error: str = "raise",
+               nan_policy: str = "raise",
                executor: Any = "sequential", n_jobs: int | None = None, client: Any = None,
                devices: Any = None, retries: int = 0, max_tasks_per_worker: int | None = None,
                record: dict | None = None) -> SearchResult:
@@ -192,6 +195,8 @@ def run_search(build_fn: Callable, candidates: list[dict], x: Any, y: Any, *, cv
                    run_dir=run_dir)
     check_choice("on_error", on_error, ON_ERROR)
     check_choice("strategy", strategy, STRATEGIES)
+    if checkpoint_every is not None:
+        check_positive_int("checkpoint_every", checkpoint_every)
     routed = check_candidates(build_fn, candidates, epochs=epochs, batch_size=batch_size,
                               fit_kwargs=fit_kwargs)
     data, groups, n = check_inputs(x, y, sample_weight, groups, preprocess=preprocess, nan_policy=nan_policy)
@@ -233,7 +238,7 @@ def run_search(build_fn: Callable, candidates: list[dict], x: Any, y: Any, *, cv
         check_strategy(strategy, pool)
         for i, run in enumerate(runs):
             run.open(None if store is None else store.candidate_dir(i), overwrite=overwrite,
-                     save_weights=save_weights)
+                     save_weights=save_weights, checkpoint_every=checkpoint_every)
         results = _train_candidates(runs, candidates, pool, settings, report)
     kept = _interrupted(results, record)
     search = SearchResult([results[i] for i in kept], [candidates[i] for i in kept], select=select, skip=skip,
@@ -257,7 +262,8 @@ def grid_search(build_fn: Callable, param_grid: Any, x: Any, y: Any, *, cv: Any 
                 callbacks: Any = None, fit_kwargs: dict | None = None, sample_weight: Any = None,
                 groups: Any = None, seed: int | None = None, verbose: int = 1, return_models: bool = False,
                 strategy: str = "auto", run_dir: str | os.PathLike | None = None, overwrite: bool = False,
-                save_weights: bool = False, on_error: str = "raise", nan_policy: str = "raise",
+                save_weights: bool = False, checkpoint_every: int | None = None, on_error: str = "raise",
+               nan_policy: str = "raise",
                 executor: Any = "sequential", n_jobs: int | None = None, client: Any = None,
                 devices: Any = None, retries: int = 0, max_tasks_per_worker: int | None = None) -> SearchResult:
     """Cross-validate every combination of ``param_grid`` and pick the best (params, epoch).
@@ -308,8 +314,9 @@ def grid_search(build_fn: Callable, param_grid: Any, x: Any, y: Any, *, cv: Any 
         ``mode``, ``rule`` or the refit reuses every candidate.
     overwrite : bool
         With ``run_dir``: delete the folder's old search and start fresh.
-    return_models, strategy, save_weights, on_error, nan_policy
-        As in :func:`kfold.cross_validate`, for every candidate.
+    return_models, strategy, save_weights, checkpoint_every, on_error, nan_policy
+        As in :func:`kfold.cross_validate`, for every candidate (a killed candidate
+        resumes from its last checkpoint).
     executor, n_jobs, client, devices, retries, max_tasks_per_worker
         As in :func:`kfold.cross_validate`. One executor (its worker processes,
         or its Dask cluster) serves every candidate; each fold of each candidate
@@ -341,7 +348,8 @@ def grid_search(build_fn: Callable, param_grid: Any, x: Any, y: Any, *, cv: Any 
                    rule=rule, mode=mode, refit=refit, refit_epochs=refit_epochs, preprocess=preprocess,
                    callbacks=callbacks, fit_kwargs=fit_kwargs, sample_weight=sample_weight, groups=groups,
                    seed=seed, verbose=verbose, return_models=return_models, strategy=strategy, run_dir=run_dir,
-                   overwrite=overwrite, save_weights=save_weights, on_error=on_error, nan_policy=nan_policy,
+                   overwrite=overwrite, save_weights=save_weights, checkpoint_every=checkpoint_every,
+                   on_error=on_error, nan_policy=nan_policy,
                    executor=executor, n_jobs=n_jobs, client=client, devices=devices, retries=retries,
                    max_tasks_per_worker=max_tasks_per_worker)
     return run_search(build_fn, parameter_grid(param_grid), x, y, record={"kind": "grid"}, **options)

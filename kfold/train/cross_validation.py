@@ -14,7 +14,7 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from kfold.core.checks import Described, check_bool, check_choice, check_path, fail, message
+from kfold.core.checks import Described, check_bool, check_choice, check_path, check_positive_int, fail, message
 from kfold.core.interrupts import deferring_interrupts
 from kfold.data.arrays import as_arrays, check_finite, check_numeric_targets, check_same_length, n_samples
 from kfold.core.seeds import resolve_seed
@@ -27,6 +27,7 @@ from kfold.results.cv_result import CVResult
 from kfold.results.rundir import RunDir, cv_manifest, data_hash
 from kfold.core.files import package_versions
 from kfold.train.strategy import ON_ERROR, check_strategy, train_runs
+from kfold.train.fused.checkpoint import Checkpoints
 from kfold.train.keras_fit import check_build_fn, check_callbacks
 from kfold.split.check import choose_cv, missing_classes, target_type
 
@@ -102,6 +103,7 @@ def cross_validate(
     on_error: str = "raise", nan_policy: str = "raise", executor: Any = "sequential",
     n_jobs: int | None = None, client: Any = None, devices: Any = None, retries: int = 0,
     max_tasks_per_worker: int | None = None, return_predictions: bool = False,
+    checkpoint_every: int | None = None,
 ) -> CVResult:
     """Train a fresh model per fold and record every per-epoch metric of every fold.
 
@@ -162,6 +164,14 @@ def cross_validate(
         run resumes where it stopped, on any executor;
         :func:`kfold.load` reads it back. A folder holding another run is refused
         (the message says what differs) unless ``overwrite=True``.
+        Fused training (all folds at once) also writes checkpoints of its joint
+        state (every fold's weights, optimizer and callback state, histories
+        so far) there, so a rerun continues from the last one mid-run and ends
+        bit for bit (CPU) as an uninterrupted run would.
+    checkpoint_every : int, optional
+        With ``run_dir`` and fused training: a checkpoint every this many
+        epochs. ``None``: at least every 60 s of training and every 10 % of the
+        epochs, whichever comes first.
     save_weights : bool
         With ``run_dir``, also save each fold's trained weights (``.weights.h5``).
     on_error : {"raise", "skip"}
@@ -206,6 +216,8 @@ def cross_validate(
     check_path("run_dir", run_dir)
     check_bool("overwrite", overwrite)
     check_bool("save_weights", save_weights)
+    if checkpoint_every is not None:
+        check_positive_int("checkpoint_every", checkpoint_every)
     run = plan_run(build_fn, x, y, cv=cv, epochs=epochs, batch_size=batch_size, preprocess=preprocess,
                    callbacks=callbacks, fit_kwargs=fit_kwargs, sample_weight=sample_weight, groups=groups,
                    seed=seed, verbose=verbose, return_models=return_models, strategy=strategy,
@@ -216,7 +228,7 @@ def cross_validate(
         check_strategy(strategy, runner)
         check_travel(runner, build_fn, return_models=run.config.return_models, preprocess=preprocess,
                      callbacks=run.config.callbacks)
-        run.open(run_dir, overwrite=overwrite, save_weights=save_weights)
+        run.open(run_dir, overwrite=overwrite, save_weights=save_weights, checkpoint_every=checkpoint_every)
         train_runs([run], runner, strategy=strategy, on_error=on_error, verbose=verbose)
     return run.result(runner)
 
@@ -248,8 +260,9 @@ class PlannedRun:
     ran: str = "none"  #: the strategy that trained the folds
     why: str = "all folds were already done"
     unsaved: list[int] = dataclasses.field(default_factory=list)
+    checkpoints: Checkpoints | None = None  #: mid-run checkpoints of fused training (with a run directory)
     def open(self, run_dir: str | os.PathLike | None, *, overwrite: bool = False,
-             save_weights: bool = False) -> None:
+             save_weights: bool = False, checkpoint_every: int | None = None) -> None:
         """Open (or resume) the run directory: finished folds are taken from it, failed ones run again."""
         if run_dir is None:
             return
@@ -259,6 +272,7 @@ class PlannedRun:
         self.store, self.save_weights = RunDir(run_dir, manifest, overwrite=overwrite), save_weights
         self.finished = [o for o in self.store.finished().values() if o.error is None
                          and (o.predictions is not None or not self.config.return_predictions)]
+        self.checkpoints = Checkpoints(self.store.path, self.config.epochs, checkpoint_every)
 
     def todo(self) -> list[FoldTask]:
         """The folds still to train."""

@@ -8,7 +8,6 @@ data (plus the model, when asked for).
 """
 from __future__ import annotations
 
-import copy
 import dataclasses
 import time
 from typing import Any, Callable
@@ -20,6 +19,7 @@ from kfold.results.outcome import FoldOutcome
 from kfold.results.predictions import predict_rows
 from kfold.data.arrays import take
 from kfold.data.preprocessing import fit_preprocess, apply_preprocess
+from kfold.train.callbacks import fill_paths
 from kfold.train.keras_fit import RESERVED_FIT_KWARGS, build_model, train_model, validation_batch_size
 
 __all__ = ["FoldTask", "FitConfig", "FoldData", "fold_seeds", "run_fold", "non_finite_loss"]
@@ -129,7 +129,7 @@ def run_fold(build_fn: Callable[[], Any], data: FoldData, task: FoldTask,
     """Train a fresh model on the fold's training rows and score it on its held-out rows.
 
     Preprocessing is fitted on the training rows only; callbacks are deep-copied
-    so none carries state from another fold; the held-out rows are passed as
+    so none carries state from another fold (``{fold}`` in their paths filled); the held-out rows are passed as
     ``validation_data`` and evaluated once more at the end (the fold's score).
 
     Examples
@@ -149,7 +149,7 @@ def run_fold(build_fn: Callable[[], Any], data: FoldData, task: FoldTask,
     history = train_model(
         model, x_train, take(data.y, task.train), take(data.sample_weight, task.train),
         epochs=config.epochs, batch_size=config.batch_size, seed=task.seed,
-        validation=(x_val, y_val, w_val), callbacks=copy.deepcopy(list(config.callbacks)),
+        validation=(x_val, y_val, w_val), callbacks=fill_paths(config.callbacks, fold=task.fold),
         fit_kwargs=config.fit_kwargs, verbose=config.keras_verbose,
     )
     fit_time = time.perf_counter() - start

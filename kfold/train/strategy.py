@@ -18,6 +18,7 @@ with ``"skip"`` the failure is recorded and the other folds go on.
 from __future__ import annotations
 
 import functools
+import time
 import traceback
 import warnings
 from typing import Any, Callable, NamedTuple
@@ -29,7 +30,7 @@ from kfold.core.errors import FoldError
 from kfold.core.seeds import user_random_state
 from kfold.core.interrupts import catching_interrupts, deferring_interrupts
 from kfold.results.outcome import FoldOutcome
-from kfold.train.fused.runner import NotFusable, check_fusable, run_folds_fused
+from kfold.train.fused.runner import FusedInterrupted, NotFusable, check_fusable, run_folds_fused
 from kfold.train.progress import FoldProgress
 
 __all__ = ["STRATEGIES", "ON_ERROR", "check_strategy", "run_folds", "CandidateFold", "run_candidate_fold", "train_runs"]
@@ -43,6 +44,7 @@ class _Finish:
 
     def __init__(self, on_error: str, on_outcome: Callable | None, progress: FoldProgress) -> None:
         self.on_error, self.on_outcome, self.progress = on_error, on_outcome, progress
+        self.joint = False
 
     def __call__(self, outcome: FoldOutcome) -> FoldOutcome:
         if outcome.error is None:
@@ -54,7 +56,8 @@ class _Finish:
         if outcome.error is not None:
             self.progress.note(f"Fold {outcome.fold + 1} failed and is left out: {outcome.error.splitlines()[-1]}")
         else:
-            self.progress.done(outcome.fold, outcome.scores, outcome.fit_time + outcome.score_time)
+            seconds = None if self.joint else outcome.fit_time + outcome.score_time
+            self.progress.done(outcome.fold, outcome.scores, seconds)
         return outcome
 
 
@@ -77,11 +80,17 @@ def _sequential(build_fn: Callable, data: FoldData, tasks: list[FoldTask], confi
 
 
 def _fused(build_fn: Callable, data: FoldData, tasks: list[FoldTask], config: FitConfig,
-           finish: _Finish) -> list[FoldOutcome]:
-    outcomes = run_folds_fused(build_fn, data, tasks, config)
-    finish.progress.note(f"Trained all {len(tasks)} folds together in one compiled graph (strategy=\"fused\")")
-    with deferring_interrupts():  # issue 13: a Ctrl-C now stops the run only once every trained fold is kept
-        return [finish(outcome) for outcome in outcomes]
+           finish: _Finish, checkpoints: Any = None) -> list[FoldOutcome]:
+    start = time.perf_counter()
+    outcomes = run_folds_fused(build_fn, data, tasks, config, progress=finish.progress, checkpoints=checkpoints)
+    finish.progress.note(f"Trained all {len(tasks)} folds together in one compiled graph in "
+                         f"{time.perf_counter() - start:.1f}s (strategy=\"fused\")")
+    finish.joint = True  # the folds' time is the joint time above, not a time of each
+    with deferring_interrupts():  # a Ctrl-C now stops the run only once every trained fold is kept
+        done = [finish(outcome) for outcome in outcomes]
+    if checkpoints is not None:
+        checkpoints.remove()  # every fold it held is saved now
+    return done
 
 
 def _received(fold: int, outcome: Any, on_error: str) -> FoldOutcome:
@@ -114,8 +123,12 @@ def check_strategy(strategy: Any, executor: Executor | None) -> None:
 
 def run_folds(build_fn: Callable[[], Any], data: FoldData, tasks: list[FoldTask], config: FitConfig,
               strategy: str, progress: FoldProgress, *, on_error: str = "raise",
-              on_outcome: Callable[[FoldOutcome], None] | None = None) -> tuple[list[FoldOutcome], str, str]:
+              on_outcome: Callable[[FoldOutcome], None] | None = None,
+              checkpoints: Any = None) -> tuple[list[FoldOutcome], str, str]:
     """Train every fold in this process with ``strategy``; return the outcomes, the strategy that ran and why.
+
+    ``checkpoints`` (:class:`kfold.train.fused.checkpoint.Checkpoints`) saves and
+    resumes fused training mid-run.
 
     Examples
     --------
@@ -135,7 +148,7 @@ def run_folds(build_fn: Callable[[], Any], data: FoldData, tasks: list[FoldTask]
     reason = check_fusable(config)
     if reason is None:
         try:
-            outcomes = _fused(build_fn, data, tasks, config, finish)
+            outcomes = _fused(build_fn, data, tasks, config, finish, checkpoints)
             return outcomes, "fused", f"all {len(tasks)} folds trained together in one compiled graph"
         except NotFusable as error:
             reason = str(error)
@@ -203,11 +216,26 @@ def _in_process(runs: list, strategy: str, on_error: str, progress: FoldProgress
         if todo:
             try:
                 _, run.ran, run.why = run_folds(run.build_fn, run.data, todo, run.config, strategy,
-                                                _view(progress, runs, i), on_error=on_error, on_outcome=run.keep)
+                                                _view(progress, runs, i), on_error=on_error, on_outcome=run.keep,
+                                                checkpoints=run.checkpoints)
             except FoldError as error:
                 error.candidate = i if len(runs) > 1 else None
                 raise
+            except FusedInterrupted as error:  # every fold cut at its last finished epoch: kept, not saved as done
+                _keep_fused_partial(run, error, _view(progress, runs, i))
+                raise KeyboardInterrupt from None
         on_run_done(i)
+
+
+def _keep_fused_partial(run: Any, error: FusedInterrupted, progress: Any) -> None:
+    """After Ctrl-C in fused training: every fold's epochs so far go into the result (not the run directory)."""
+    run.finished.extend(error.outcomes)
+    run.ran, run.why = "fused", f"all {len(error.outcomes)} folds trained together in one compiled graph (interrupted)"
+    run.params["interrupted_after_epoch"] = error.epoch
+    where = f"; the checkpoint in {run.store.path} resumes it" if run.store is not None else ""
+    progress.note(f"Interrupted after epoch {error.epoch}{where}.")
+    warnings.warn(f"Interrupted: the result holds every fold's first {error.epoch} epochs "
+                  f"(of {run.config.epochs}).", RuntimeWarning, stacklevel=5)
 
 
 def _on_executor(runs: list, executor: Executor, on_error: str, progress: FoldProgress,
@@ -288,7 +316,7 @@ def _keep_partial(runs: list, progress: FoldProgress) -> bool:
     progress.note(f"Interrupted: {kept} finished folds are kept{where}.")
     for run in runs:
         run.params["interrupted"] = True
-    if kept:
+    if kept and not any("interrupted_after_epoch" in run.params for run in runs):  # else said already
         warnings.warn(f"Interrupted: the result holds only the {kept} folds that finished.",
                       RuntimeWarning, stacklevel=4)
     return bool(kept)

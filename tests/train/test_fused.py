@@ -191,8 +191,8 @@ class Counting:
 
 
 @pytest.mark.parametrize("build, kwargs, reason", [
-    ("regressor", {"callbacks": "counting"}, "callback CountBatches needs a live fit loop"),
-    ("regressor", {"fit_kwargs": {"validation_freq": 2}}, "fit argument 'validation_freq'"),
+    ("regressor", {"callbacks": "counting"}, "callback CountBatches has a batch hook (on_train_batch_end)"),
+    ("regressor", {"fit_kwargs": {"validation_steps": 1}}, "fit argument 'validation_steps'"),
     ("eager", {}, "run_eagerly=True"),
     ("shared", {}, "share 'mean_absolute_error/total'"),
 ])
@@ -210,7 +210,7 @@ def test_what_cannot_be_fused_falls_back_or_raises_with_the_reason(regression_da
         kfold.cross_validate(build_fn, x, y, cv=2, epochs=1, seed=0, verbose=0, strategy="fused", **kwargs)
 
 
-def test_check_fusable_accepts_early_stopping_and_shuffle():
+def test_check_fusable_accepts_epoch_level_callbacks_and_shuffle():
     import keras
 
     config = FitConfig(epochs=1, callbacks=[keras.callbacks.EarlyStopping()], fit_kwargs={"shuffle": False})
@@ -218,7 +218,7 @@ def test_check_fusable_accepts_early_stopping_and_shuffle():
     tasks = plan_folds(2, 4, seed=0)
     with pytest.raises(NotFusable, match="ModelCheckpoint"):
         run_folds_fused(make_regressor, FoldData(np.zeros((4, 3)), np.zeros(4)), tasks,
-                        FitConfig(epochs=1, callbacks=[keras.callbacks.ModelCheckpoint("m.keras")]))
+                        FitConfig(epochs=1, callbacks=[keras.callbacks.ModelCheckpoint("m.keras", save_freq=2)]))
 
 
 def test_data_too_big_to_copy_per_fold_is_trained_sequentially(regression_data, monkeypatch):
