@@ -14,31 +14,25 @@ keeps its full :class:`~kfold.CVResult`.
 """
 from __future__ import annotations
 
-import contextlib
 import os
 import warnings
-from typing import Any, Callable, Iterator
+from typing import Any, Callable
 
 import numpy as np
 
 from kfold.core.checks import check_bool, check_choice, check_path, check_positive_int, fail
-from kfold.data.arrays import n_samples
 from kfold.search.candidates import bind, check_candidates, parameter_grid, plain, sample_parameters
 from kfold.split.check import PredefinedSplits, folds_hash
 from kfold.executors.factory import open_executor
-from kfold.core.errors import FoldError
 from kfold.results.curves import RULES, MODES, check_smooth
-from kfold.search.refit import REFIT_POLICIES, refit_epochs_for
+from kfold.search.refit import REFIT_POLICIES
 from kfold.search.search_result import SearchResult
-from kfold.train.callbacks import fill_paths
-from kfold.train.cross_validation import check_inputs, new_run, plan_folds
-from kfold.train.final import fit_final
-from kfold.train.fold import FitConfig
+from kfold.train.cross_validation import check_inputs, plan_folds
 from kfold.train.keras_fit import check_callbacks
-from kfold.train.strategy import ON_ERROR, STRATEGIES, check_strategy, train_runs
-from kfold.train.travel import check_travel
+from kfold.train.strategy import ON_ERROR, STRATEGIES, check_strategy
 from kfold.core.seeds import resolve_seed
 from kfold.search.rundir import open_search_dir
+from kfold.search._training import executor_here, finished_candidates, plan_candidates, refit_best, train_candidates
 from kfold.search.select_check import check_select
 
 __all__ = ["grid_search", "random_search", "run_search", "describe_cv"]
@@ -87,80 +81,6 @@ def _record(result: Any, cv: Any, index: int, candidate: dict) -> None:
     result.params["candidate_index"] = index
 
 
-@contextlib.contextmanager
-def _naming_candidate(candidates: list[dict]) -> Iterator[None]:
-    """A fold that fails also names its candidate (from 1) and the candidate's parameters."""
-    try:
-        yield
-    except FoldError as error:
-        i = error.candidate
-        if i is not None:
-            text = error.args[0].replace(f" (candidate {i + 1})", "")
-            error.args = (f"Candidate {i + 1} {plain(candidates[i])!r}: {text}", *error.args[1:])
-        raise
-
-
-def _plan_candidates(build_fn: Callable, routed: list, data: Any, tasks: list, cv: Any, seed: int,
-                     settings: dict) -> list:
-    """One planned run per candidate, all on the same folds and fold seeds (checked once, before)."""
-    runs = []
-    for i, r in enumerate(routed):
-        callbacks = fill_paths(settings["callbacks"], candidate=i)  # {candidate} in log paths, from 1
-        config = FitConfig(epochs=r["epochs"], batch_size=r["batch_size"], preprocess=settings["preprocess"],
-                           callbacks=callbacks, fit_kwargs=r["fit"],
-                           keras_verbose=settings["keras_verbose"], return_models=settings["return_models"])
-        runs.append(new_run(bind(build_fn, r["build"]), data, tasks, config, cv=cv, seed=seed,
-                            strategy=settings["strategy"], chosen=settings["chosen"]))
-    return runs
-
-
-def _train_candidates(runs: list, candidates: list, executor: Any, settings: dict,
-                      report: Callable[[int, Any], None]) -> list:
-    """Every candidate through the one training path; its result is reported once its folds are all done."""
-    if not executor.in_process:
-        others = {f"build_fn of candidate {i + 1}": run.build_fn for i, run in enumerate(runs[1:], 1)}
-        check_travel(executor, runs[0].build_fn, return_models=settings["return_models"],
-                     preprocess=settings["preprocess"], callbacks=runs[0].config.callbacks, **others)
-    results: list = [None] * len(runs)
-
-    def done(i: int) -> None:
-        results[i] = runs[i].result(executor)
-        report(i, results[i])
-
-    with _naming_candidate(candidates):
-        train_runs(runs, executor, strategy=settings["strategy"], on_error=settings["on_error"],
-                   verbose=settings["fold_verbose"], on_run_done=done)
-    return results
-
-
-def _here(executor: Any) -> bool:
-    """Whether the folds train in this process (a model may then be built here; not beside GPU workers)."""
-    return executor == "sequential" or bool(getattr(executor, "in_process", False))
-
-
-def _refit(search: SearchResult, build_fn: Callable, routed: list, data: Any, folds: list,
-           refit_epochs: Any, **fit: Any) -> None:
-    """Retrain the best candidate on all the data (``search.best_model``)."""
-    best = routed[search.best_index]
-    search.refit_epochs = refit_epochs_for(refit_epochs, search.best_epoch, folds, n_samples(data.x))
-    search.best_model = fit_final(bind(build_fn, best["build"]), data.x, data.y, epochs=search.refit_epochs,
-                                  batch_size=best["batch_size"], fit_kwargs=best["fit"],
-                                  sample_weight=data.sample_weight, **fit)
-
-
-def _interrupted(results: list, record: dict) -> list[int]:
-    """The candidates whose folds all finished; after Ctrl-C, a warning (or the interrupt again, if none did)."""
-    kept = [i for i, result in enumerate(results) if result is not None]
-    if len(kept) < len(results):  # Ctrl-C: only whole candidates are compared
-        if not kept:
-            raise KeyboardInterrupt
-        warnings.warn(f"Interrupted: the search holds only the {len(kept)} of {len(results)} candidates "
-                      "that finished (no refit); with run_dir, running it again finishes the others.",
-                      RuntimeWarning, stacklevel=4)
-        record.update(interrupted=True, unfinished_candidates=[i for i, r in enumerate(results) if r is None])
-    return kept
-
-
 def run_search(build_fn: Callable, candidates: list[dict], x: Any, y: Any, *, cv: Any = 5,
                epochs: int, batch_size: int = 32, select: str = "val_loss", skip: int = 0,
                smooth: float | None = None, rule: str = "min", mode: str = "auto",
@@ -202,7 +122,7 @@ def run_search(build_fn: Callable, candidates: list[dict], x: Any, y: Any, *, cv
     data, groups, n = check_inputs(x, y, sample_weight, groups, preprocess=preprocess, nan_policy=nan_policy)
     callbacks = check_callbacks(callbacks)  # one callback is a list of one, as in cross_validate
     seed = resolve_seed(seed)
-    if _here(executor):  # a select the models will not log: refused now, not after the first candidate
+    if executor_here(executor):  # a select the models will not log: refused now, not after the first candidate
         check_select(select, bind(build_fn, routed[0]["build"]), data.x, data.y, preprocess=preprocess,
                      callbacks=callbacks, seed=seed)
     chosen: dict = {}
@@ -211,7 +131,7 @@ def run_search(build_fn: Callable, candidates: list[dict], x: Any, y: Any, *, cv
     settings = dict(preprocess=preprocess, callbacks=callbacks, strategy=strategy,
                     on_error=on_error, return_models=bool(return_models), fold_verbose=max(0, verbose - 1),
                     keras_verbose=2 if verbose == 2 else 0, chosen=chosen)
-    runs = _plan_candidates(build_fn, routed, data, tasks, PredefinedSplits(folds), seed, settings)
+    runs = plan_candidates(build_fn, routed, data, tasks, PredefinedSplits(folds), seed, settings)
     record = {**(record or {}), **chosen, "seed": seed, "cv": describe_cv(cv), "n_candidates": len(candidates),
               "folds_hash": folds_hash(folds), "refit_epochs_policy": plain(refit_epochs)}
     if verbose and chosen["cv_choice"]:
@@ -239,13 +159,13 @@ def run_search(build_fn: Callable, candidates: list[dict], x: Any, y: Any, *, cv
         for i, run in enumerate(runs):
             run.open(None if store is None else store.candidate_dir(i), overwrite=overwrite,
                      save_weights=save_weights, checkpoint_every=checkpoint_every)
-        results = _train_candidates(runs, candidates, pool, settings, report)
-    kept = _interrupted(results, record)
+        results = train_candidates(runs, candidates, pool, settings, report)
+    kept = finished_candidates(results, record)
     search = SearchResult([results[i] for i in kept], [candidates[i] for i in kept], select=select, skip=skip,
                           smooth=smooth, mode=mode, rule=rule, params=record)
     if refit and not record.get("interrupted"):
         try:
-            _refit(search, build_fn, routed, data, folds, refit_epochs, preprocess=preprocess,
+            refit_best(search, build_fn, routed, data, folds, refit_epochs, preprocess=preprocess,
                    callbacks=callbacks, seed=seed, verbose=min(verbose, 1))
         except KeyboardInterrupt:  # the candidates' curves are kept; only the refit is lost
             warnings.warn("Interrupted during the refit: the search is returned without best_model; "
