@@ -114,9 +114,9 @@ class FoldProgress:
     ...     progress.done(0, {"loss": 2.5}, 1.2)
     ...     progress.done(1, {"loss": 1.5}, 1.0)
     >>> print(out.getvalue().replace("\\r", "?"))  # doctest: +ELLIPSIS
-    Fold 1/2 - 1.2s - loss: 2.5000
+    Fold 1/2 - 1.2s - val_loss: 2.5000
     folds: 1/2 (50%) - 0:00 elapsed, ~0:00 left - mean val_loss: 2.5000
-    Fold 2/2 - 1.0s - loss: 1.5000
+    Fold 2/2 - 1.0s - val_loss: 1.5000
     folds: 2/2 (100%) - 0:00 elapsed - mean val_loss: 2.0000
     <BLANKLINE>
     """

@@ -198,9 +198,12 @@ class _OfCandidate:
     def note(self, message: str) -> None:
         self.progress.note(f"Candidate {self.candidate + 1}: {message}")
 
-    def done(self, index: int, scores: dict[str, float], seconds: float) -> None:
+    def done(self, index: int, scores: dict[str, float], seconds: float | None) -> None:
         name = f"Candidate {self.candidate + 1}, fold {index + 1}/{self.n_folds}"
         self.progress.done(index, scores, seconds, name=name)
+
+    def __getattr__(self, name: str) -> Any:  # the fused engine's epoch counting goes to the bar itself
+        return getattr(self.progress, name)
 
 
 def _view(progress: FoldProgress, runs: list, index: int) -> Any:
