@@ -14,7 +14,7 @@ from kfold.train.callbacks import fill_paths
 from kfold.train.cross_validation import new_run
 from kfold.train.final import fit_final
 from kfold.train.fold import FitConfig
-from kfold.train.strategy import train_runs
+from kfold.train.runs import train_runs
 from kfold.train.travel import check_travel
 
 __all__ = ["plan_candidates", "train_candidates", "refit_best", "finished_candidates", "executor_here"]

@@ -26,7 +26,8 @@ from kfold.data.preprocessing import check_preprocess
 from kfold.results.cv_result import CVResult
 from kfold.results.rundir import RunDir, cv_manifest, data_hash
 from kfold.core.files import package_versions
-from kfold.train.strategy import ON_ERROR, check_strategy, train_runs
+from kfold.train.runs import train_runs
+from kfold.train.strategy import ON_ERROR, check_strategy
 from kfold.train.fused.checkpoint import Checkpoints
 from kfold.train.keras_fit import check_build_fn, check_callbacks
 from kfold.split.check import choose_cv, missing_classes, target_type
@@ -238,7 +239,7 @@ class PlannedRun:
     """A cross-validation checked and planned (folds, seeds, settings), not trained yet.
 
     :func:`cross_validate` trains one, a search one per candidate, both through
-    :func:`kfold.train.strategy.train_runs`, which records the strategy that ran
+    :func:`kfold.train.runs.train_runs`, which records the strategy that ran
     (``ran``, ``why``).
 
     Examples

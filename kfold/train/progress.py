@@ -17,7 +17,7 @@ import numpy as np
 
 from kfold.results.scores import held_out_name
 
-__all__ = ["FoldProgress", "format_scores", "format_seconds"]
+__all__ = ["FoldProgress", "CandidateProgress", "run_view", "format_scores", "format_seconds"]
 
 # Plain (not a terminal) output: a line when this share of the work or this many seconds passed.
 LINE_EVERY_SHARE = 0.1
@@ -189,3 +189,32 @@ class FoldProgress:
     def __exit__(self, *exc: Any) -> None:
         if self._bar is not None:
             self._bar.close()
+
+
+class CandidateProgress:
+    """A candidate's view of the search's progress bar: its folds are named "Candidate 2, fold 3/5"."""
+
+    def __init__(self, progress: FoldProgress, candidate: int, n_folds: int) -> None:
+        self.progress, self.candidate, self.n_folds = progress, candidate, n_folds
+
+    def note(self, message: str) -> None:
+        self.progress.note(f"Candidate {self.candidate + 1}: {message}")
+
+    def done(self, index: int, scores: dict[str, float], seconds: float | None) -> None:
+        name = f"Candidate {self.candidate + 1}, fold {index + 1}/{self.n_folds}"
+        self.progress.done(index, scores, seconds, name=name)
+
+    def __getattr__(self, name: str) -> Any:  # the fused engine's epoch counting goes to the bar itself
+        return getattr(self.progress, name)
+
+
+def run_view(progress: FoldProgress, runs: list, index: int) -> Any:
+    """What a run reports to: the bar itself for one cross-validation, a candidate's view in a search.
+
+    Examples
+    --------
+    >>> progress = FoldProgress(4, verbose=0)
+    >>> run_view(progress, [object()], 0) is progress, type(run_view(progress, [object()] * 2, 1)).__name__
+    (True, 'CandidateProgress')
+    """
+    return progress if len(runs) == 1 else CandidateProgress(progress, index, len(getattr(runs[index], "tasks", ())))
