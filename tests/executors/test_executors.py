@@ -19,7 +19,7 @@ import pytest
 import kfold
 from conftest import make_regressor
 from executor_tasks import (TroubleOnSize, describe_worker, device_of_worker, die_in_fold_two,
-                            fail_on_fold_one, wait_and_return)
+                            fail_on_fold_one, mnist_like, wait_and_return)
 from kfold.executors.processes import ProcessExecutor
 from kfold.executors.worker import WorkerSettings, worker_env
 from kfold.executors.base import WORKER_DIED, TaskFailedError, TaskError
@@ -92,10 +92,24 @@ def test_cross_validate_gives_identical_histories_on_every_executor(regression_d
     kwargs = dict(cv=3, epochs=2, batch_size=8, seed=0, verbose=0, preprocess=kfold.Standardize())
     reference = kfold.cross_validate(make_regressor, x, y, strategy="sequential", **kwargs)
     for executor in (make_executor("processes", n_jobs=2), make_executor("dask", client=dask_executor.client)):
-        result = kfold.cross_validate(make_regressor, x, y, executor=executor, **kwargs)
+        result = kfold.cross_validate(make_regressor, x, y, executor=executor, strategy="sequential", **kwargs)
         assert_same_cv(result, reference)  # results in fold order, whatever order they finished in
         assert (result.params["executor"], result.params["strategy"]) == (executor.name, "sequential")
         assert "one fold per task" in result.params["strategy_reason"]
+
+
+def test_the_default_strategy_gives_identical_histories_on_every_executor(dask_executor):
+    # the MNIST-like model of issue 11 (one hidden Dense(128), softmax, categorical cross-entropy):
+    # on workers a candidate's folds are one task, trained fused as in this process
+    rng = np.random.default_rng(0)
+    x, y = rng.random((60, 16)).astype("float32"), np.eye(10)[rng.integers(0, 10, 60)]
+    kwargs = dict(cv=3, epochs=2, batch_size=16, seed=0, verbose=0)
+    here = kfold.cross_validate(mnist_like, x, y, **kwargs)
+    assert here.params["strategy"] == "fused"
+    for executor in (make_executor("processes", n_jobs=2), make_executor("dask", client=dask_executor.client)):
+        there = kfold.cross_validate(mnist_like, x, y, executor=executor, **kwargs)
+        assert_same_cv(there, here)  # bitwise
+        assert there.params["strategy"] == "fused" and "one task for the candidate's folds" in there.params["strategy_reason"]
 
 
 class CountingProcesses(ProcessExecutor):
