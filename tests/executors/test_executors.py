@@ -128,7 +128,7 @@ def test_searches_on_processes_and_dask_match_sequential(regression_data, dask_e
     kwargs = dict(cv=3, epochs=2, batch_size=8, seed=0, verbose=0)
     reference = kfold.grid_search(make_regressor, {"units": [4, 8]}, x, y, strategy="sequential", **kwargs)
     executor = CountingProcesses(n_jobs=2)
-    search = kfold.grid_search(make_regressor, {"units": [4, 8]}, x, y, executor=executor,
+    search = kfold.grid_search(make_regressor, {"units": [4, 8]}, x, y, executor=executor, strategy="sequential",
                                run_dir=tmp_path / "search", **kwargs)
     assert executor.batches == [6]  # every fold of every candidate sent at once
     for result, expected in zip(search.results, reference.results):
@@ -137,10 +137,19 @@ def test_searches_on_processes_and_dask_match_sequential(regression_data, dask_e
     for result, expected in zip(kfold.load(tmp_path / "search").results, reference.results):
         assert_same_cv(result, expected)  # saved as the folds arrived
     kwargs = dict(outer_cv=2, inner_cv=2, epochs=2, batch_size=8, seed=0, verbose=0)
-    nested = kfold.nested_cross_validate(make_regressor, {"units": [4]}, x, y, executor="dask",
+    nested = kfold.nested_cross_validate(make_regressor, {"units": [4]}, x, y, executor="dask", strategy="sequential",
                                          client=dask_executor.client, **kwargs)
     expected = kfold.nested_cross_validate(make_regressor, {"units": [4]}, x, y, strategy="sequential", **kwargs)
     np.testing.assert_array_equal(nested.scores["loss"], expected.scores["loss"])
+    # the default strategy: each candidate's folds are one task, trained fused as in this process
+    kwargs = dict(cv=3, epochs=2, batch_size=8, seed=0, verbose=0, refit=False)
+    fused = kfold.grid_search(make_regressor, {"units": [4, 8]}, x, y, **kwargs)
+    executor = CountingProcesses(n_jobs=2)
+    executor.batches = []
+    on_workers = kfold.grid_search(make_regressor, {"units": [4, 8]}, x, y, executor=executor, **kwargs)
+    assert executor.batches == [2]  # one task per candidate
+    for result, expected in zip(on_workers.results, fused.results):
+        assert_same_cv(result, expected)
 
 
 def test_fused_strategy_with_worker_processes_is_refused(regression_data):
@@ -159,12 +168,18 @@ def test_a_fold_failing_in_a_worker_names_its_fold_and_candidate(regression_data
     executor = executors(dask_executor)[name]
     with pytest.raises(kfold.FoldError) as info:
         kfold.grid_search(make_regressor, {"units": [4, 8]}, x, y, cv=uneven_folds(), epochs=1, seed=0,
-                          verbose=0, preprocess=TroubleOnSize(28), executor=executor, refit=False)
+                          verbose=0, preprocess=TroubleOnSize(28), executor=executor, refit=False,
+                          strategy="sequential")  # one fold per task
     message = str(info.value)
     assert message.startswith("Candidate 1 {'units': 4}: Fold 2 raised an exception")
     assert "ZeroDivisionError: no luck with 28 rows" in message
     assert (info.value.fold, info.value.candidate) == (1, 0)
     assert "executor_tasks.py" in message + "".join(traceback.format_exception(info.value))  # the worker's
+    with pytest.raises(kfold.FoldError) as info:  # the default: the candidate's folds trained together in one task
+        kfold.grid_search(make_regressor, {"units": [4, 8]}, x, y, cv=uneven_folds(), epochs=1, seed=0,
+                          verbose=0, preprocess=TroubleOnSize(28), executor=executor, refit=False)
+    assert str(info.value).startswith("Candidate 1 {'units': 4}: Folds 1, 2, 3 (trained together) raised")
+    assert "ZeroDivisionError: no luck with 28 rows" in str(info.value)
 
 
 def test_unpicklable_build_fn_is_refused_by_cross_validate_before_training(regression_data):
