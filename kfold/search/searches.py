@@ -208,9 +208,6 @@ def run_search(build_fn: Callable, candidates: list[dict], x: Any, y: Any, *, cv
     seed = resolve_seed(seed)
     folds = [(t.train, t.val) for t in plan_folds(cv, n_samples(x), y, groups, seed=seed)]
     options = {name: cv_kwargs.pop(name) for name in EXECUTOR_OPTIONS if name in cv_kwargs}
-    if _here(options):  # a select the models will not log: refused now, not after the first candidate
-        check_select(select, bind(build_fn, routed[0]["build"]), x, y, preprocess=preprocess,
-                     callbacks=callbacks, seed=seed)
     shared = dict(preprocess=preprocess, callbacks=callbacks, sample_weight=sample_weight,
                   seed=seed, verbose=max(0, verbose - 1), **cv_kwargs)
     record = {**(record or {}), "seed": seed, "cv": describe_cv(cv), "n_candidates": len(candidates),
@@ -226,6 +223,9 @@ def run_search(build_fn: Callable, candidates: list[dict], x: Any, y: Any, *, cv
         store = open_search_dir(run_dir, candidates, folds, (x, y, sample_weight), record, settings,
                                 choice, overwrite=overwrite)
         record["run_dir"] = str(run_dir)
+    if _here(options):  # a select the models will not log: refused now, not after the first candidate
+        check_select(select, bind(build_fn, routed[0]["build"]), x, y, preprocess=preprocess,
+                     callbacks=callbacks, seed=seed, saved=None if store is None else store.candidate_dir(0))
 
     finished: list = []  # the candidates whose folds all finished, as they are reported
 
