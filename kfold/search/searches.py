@@ -122,9 +122,6 @@ def run_search(build_fn: Callable, candidates: list[dict], x: Any, y: Any, *, cv
     data, groups, n = check_inputs(x, y, sample_weight, groups, preprocess=preprocess, nan_policy=nan_policy)
     callbacks = check_callbacks(callbacks)  # one callback is a list of one, as in cross_validate
     seed = resolve_seed(seed)
-    if executor_here(executor):  # a select the models will not log: refused now, not after the first candidate
-        check_select(select, bind(build_fn, routed[0]["build"]), data.x, data.y, preprocess=preprocess,
-                     callbacks=callbacks, seed=seed)
     chosen: dict = {}
     tasks = plan_folds(cv, n, data.y, groups, seed=seed, info=chosen)
     folds = [(t.train, t.val) for t in tasks]
@@ -145,6 +142,12 @@ def run_search(build_fn: Callable, candidates: list[dict], x: Any, y: Any, *, cv
         store = open_search_dir(run_dir, candidates, folds, (data.x, data.y, data.sample_weight), record,
                                 training, choice, overwrite=overwrite)
         record["run_dir"] = str(run_dir)
+    if executor_here(executor):  # a select the models will not log: refused now, not after the first candidate
+        check_select(select, bind(build_fn, routed[0]["build"]), data.x, data.y, preprocess=preprocess,
+                     callbacks=callbacks, seed=seed, saved=None if store is None else store.candidate_dir(0))
+    if _here(options):  # a select the models will not log: refused now, not after the first candidate
+        check_select(select, bind(build_fn, routed[0]["build"]), x, y, preprocess=preprocess,
+                     callbacks=callbacks, seed=seed, saved=None if store is None else store.candidate_dir(0))
 
     def report(i: int, result: Any) -> None:  # each candidate, once its folds are all done
         _record(result, cv, i, candidates[i])

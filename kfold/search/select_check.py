@@ -7,6 +7,7 @@ same keys with ``val_``, are what every fold's history holds.
 """
 from __future__ import annotations
 
+import warnings
 from typing import Any, Callable
 
 import numpy as np
@@ -15,9 +16,10 @@ from kfold.core.checks import fail
 from kfold.core.seeds import user_random_state
 from kfold.data.arrays import n_samples, take
 from kfold.data.preprocessing import fit_preprocess
+from kfold.results.rundir import finished_folds
 from kfold.train.keras_fit import build_model
 
-__all__ = ["logged_keys", "check_select"]
+__all__ = ["logged_keys", "saved_keys", "check_select"]
 
 _ALWAYS = ("loss", "val_loss")
 
@@ -43,12 +45,30 @@ def logged_keys(build_fn: Callable[[], Any], x: Any, y: Any, *, preprocess: Any 
     return set(scores) | {f"val_{key}" for key in scores}
 
 
+def saved_keys(run_dir: Any) -> set[str] | None:
+    """The history keys of the folds saved in the ``cross_validate`` run directory ``run_dir``, if any.
+
+    Examples
+    --------
+    >>> saved_keys("/no/such/run") is None
+    True
+    """
+    if run_dir is None:
+        return None
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # a damaged file is reported when the run resumes
+        outcomes = [o for o in finished_folds(run_dir).values() if o.error is None]
+    return {key for o in outcomes for key in o.history} or None
+
+
 def check_select(select: str, build_fn: Callable[[], Any], x: Any, y: Any, *, preprocess: Any = None,
-                 callbacks: Any = (), seed: int = 0) -> None:
+                 callbacks: Any = (), seed: int = 0, saved: Any = None) -> None:
     """Refuse, before any training, a ``select`` that the models of ``build_fn`` will not log.
 
     A callback may add keys of its own to the logs (``"learning_rate"``), so with
-    callbacks only ``val_`` keys are checked.
+    callbacks only ``val_`` keys are checked. ``saved``, the first candidate's
+    run directory: when it holds finished folds (a resumed search), their keys
+    are used and no model is built.
 
     Examples
     --------
@@ -60,7 +80,7 @@ def check_select(select: str, build_fn: Callable[[], Any], x: Any, y: Any, *, pr
     """
     if select in _ALWAYS or (callbacks and not select.startswith("val_")):
         return
-    keys = logged_keys(build_fn, x, y, preprocess=preprocess, seed=seed)
+    keys = saved_keys(saved) or logged_keys(build_fn, x, y, preprocess=preprocess, seed=seed)
     if keys is not None and select not in keys:
         metric = select.removeprefix("val_")
         fail("select", f"a key the models log, one of {sorted(keys)}", select,
