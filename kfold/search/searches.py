@@ -145,9 +145,6 @@ def run_search(build_fn: Callable, candidates: list[dict], x: Any, y: Any, *, cv
     if executor_here(executor):  # a select the models will not log: refused now, not after the first candidate
         check_select(select, bind(build_fn, routed[0]["build"]), data.x, data.y, preprocess=preprocess,
                      callbacks=callbacks, seed=seed, saved=None if store is None else store.candidate_dir(0))
-    if _here(options):  # a select the models will not log: refused now, not after the first candidate
-        check_select(select, bind(build_fn, routed[0]["build"]), x, y, preprocess=preprocess,
-                     callbacks=callbacks, seed=seed, saved=None if store is None else store.candidate_dir(0))
 
     def report(i: int, result: Any) -> None:  # each candidate, once its folds are all done
         _record(result, cv, i, candidates[i])
