@@ -50,12 +50,14 @@ def fill_paths(callbacks: Sequence[Any], *, fold: int | None = None, candidate: 
     for callback in copies:
         for name in PATH_ATTRIBUTES:
             value = getattr(callback, name, None)
-            if not isinstance(value, str):
+            if not isinstance(value, (str, os.PathLike)):
                 continue
+            filled = os.fspath(value)
             for field, number in fields.items():
                 if number is not None:
-                    value = value.replace(field, str(number + 1))
-            setattr(callback, name, value)
+                    filled = filled.replace(field, str(number + 1))
+            if filled != os.fspath(value):
+                setattr(callback, name, filled)
     return copies
 
 

@@ -129,3 +129,28 @@ def test_damaged_checkpoint_trains_from_the_start(tmp_path, uninterrupted):
     with pytest.warns(RuntimeWarning, match="fused_checkpoint.pkl is damaged"):
         resumed = kfold.cross_validate(helpers.build, x, y, **args)
     assert_same(resumed, uninterrupted[0])
+
+
+def test_paused_in_memory_and_continued_bitwise(tmp_path):
+    """A fused run paused after 3 epochs (its state kept in memory) continues to the same end."""
+    from kfold.train.cross_validation import plan_folds
+    from kfold.train.fold import FitConfig, FoldData
+    from kfold.train.fused.prepare import prepare_folds
+
+    x, y = helpers.data()
+    tasks = plan_folds(3, len(y), seed=3)
+
+    def runner():
+        config = FitConfig(epochs=helpers.EPOCHS, batch_size=8, callbacks=tuple(helpers.callbacks(tmp_path)[1:]))
+        return _Runner(prepare_folds(helpers.build, FoldData(x, y), tasks, config), config, None)
+
+    full, paused, continued = runner(), runner(), runner()
+    full.run()
+    paused.run(until=3)
+    state = paused.state()
+    assert state.epoch == 3 and all(len(f.history) == 3 for f in paused.folds)
+    continued.run(state)
+    assert [f.history for f in continued.folds] == [f.history for f in full.folds]
+    for a, b in zip(continued.folds, full.folds):
+        for v, w in zip(a.model.variables, b.model.variables):
+            np.testing.assert_array_equal(v.numpy(), w.numpy())

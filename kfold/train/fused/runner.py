@@ -238,9 +238,15 @@ class _Runner:
             self.checkpoints.save(self.state())
             self.saved_at = self.epochs_done
 
-    def run(self, state: FusedState | None = None) -> None:
-        """Train the epochs left (all, or those after ``state``); Ctrl-C stops after the current one."""
+    def run(self, state: FusedState | None = None, until: int | None = None) -> None:
+        """Train the epochs left (all, or those after ``state``); Ctrl-C stops after the current one.
+
+        ``until``: stop after that many epochs (a pause: :meth:`state` then holds
+        everything to continue later, bit for bit, with ``run(state)`` on freshly
+        prepared folds, or on these).
+        """
         epochs = self.config.epochs
+        stop = epochs if until is None else min(until, epochs)
         if state is not None:
             restore(self.folds, state)
             self.epochs_done = self.saved_at = state.epoch
@@ -256,7 +262,7 @@ class _Runner:
         hard = False
         with _DeferredInterrupt() as interrupt:
             try:
-                for epoch in range(self.epochs_done, epochs):
+                for epoch in range(self.epochs_done, stop):
                     active = [f for f in self.folds if not f.stopped]
                     if not active:
                         break
