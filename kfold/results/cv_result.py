@@ -188,9 +188,9 @@ class CVResult(Saved):
         ddof = check_ddof(ddof)
         keys = list(self.scores)
         single = self.n_folds == 1
-        lines = [f"{'split' if single else 'fold':<7}train  val  " + "".join(f"{k:<12}" for k in keys) + "fit (s)"]
+        lines = [f"{'split' if single else 'fold':<7}train  val  " + "".join(f"{k:<11} " for k in keys) + "fit (s)"]
         for i, (train, val) in enumerate(self.folds):
-            cells = "".join(f"{self.scores[k][i]:<12.4f}" for k in keys)
+            cells = "".join(f"{self.scores[k][i]:<11.4f} " for k in keys)  # a space even between wide values
             lines.append(f"{i + 1:<7}{len(train):<7}{len(val):<5}{cells}{self.fit_times[i]:.1f}")
         ok = self.n_folds - len(self.errors)
         if single:
