@@ -84,7 +84,7 @@ class TaskError:
         if self.task is None:
             return "The executor's check of what travels"
         together = getattr(self.task, "folds", None)  # a candidate's folds trained together in one task
-        if together:
+        if together and len(together) > 1:
             text = "Folds " + ", ".join(str(_number(getattr(f, "fold", f))) for f in together) + " (trained together)"
         else:
             text = f"Fold {_number(self.fold)}" if self.fold is not None else f"Task {self.task!r}"

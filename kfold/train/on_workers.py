@@ -117,30 +117,40 @@ def _run_task(jobs: list, data: FoldData, task: Any) -> Any:
 def on_executor(runs: list, executor: Executor, strategy: str, on_error: str, progress: FoldProgress,
                  on_run_done: Callable[[int], None]) -> None:
     """Every missing fold of every run goes out at once (a fusable candidate's folds as one task); each
-    outcome is kept as it arrives."""
-    tasks = _worker_tasks(runs, strategy)
+    outcome is kept as it arrives.
+
+    A candidate's task that fails (it raised, or its worker died) is sent again as
+    one task per fold, so a fold that fails, fails alone and says which it is.
+    """
     left = {i: len(run.todo()) for i, run in enumerate(runs)}
     finishes = [_Finish(on_error, run.keep, run_view(progress, runs, i)) for i, run in enumerate(runs)]
     for i in (i for i, n in left.items() if n == 0):
         on_run_done(i)
     jobs = [(run.build_fn, run.config, strategy) for run in runs]
     where = f"executor={executor.name!r} on {executor.n_workers} workers"
-    for task, outcome in executor.run(functools.partial(_run_task, jobs), runs[0].data, tasks):
-        i, run = task.candidate, runs[task.candidate]
-        folds = task.folds if isinstance(task, CandidateFolds) else (task.fold,)
-        if isinstance(task, CandidateFolds) and not isinstance(outcome, TaskError):
-            outcomes, ran, why = outcome
-            run.ran, run.why = ran, f"{why} ({where}: one task for the candidate's folds)"
-        else:
-            outcomes = [_received(fold.fold, outcome, on_error) for fold in folds]
-            if not isinstance(task, CandidateFolds):
-                run.ran, run.why = "sequential", f"{where}: one fold per task"
-        try:
-            for fold_outcome in outcomes:
-                finishes[i](fold_outcome)
-        except FoldError as error:
-            error.candidate = i if len(runs) > 1 else None
-            raise
-        left[i] -= len(outcomes)
-        if left[i] == 0:
-            on_run_done(i)
+    tasks = _worker_tasks(runs, strategy)
+    while tasks:
+        again = []
+        for task, outcome in executor.run(functools.partial(_run_task, jobs), runs[0].data, tasks):
+            i, run = task.candidate, runs[task.candidate]
+            grouped = isinstance(task, CandidateFolds)
+            if grouped and isinstance(outcome, TaskError) and len(task.folds) > 1:
+                again += [CandidateFolds(i, (fold,)) for fold in task.folds]  # each alone, next round
+                continue
+            if grouped and not isinstance(outcome, TaskError):
+                outcomes, ran, why = outcome
+                run.ran, run.why = ran, f"{why} ({where}: one task for the candidate's folds)"
+            else:
+                outcomes = [_received(task.fold.fold, outcome, on_error)]
+                if not grouped:
+                    run.ran, run.why = "sequential", f"{where}: one fold per task"
+            try:
+                for fold_outcome in outcomes:
+                    finishes[i](fold_outcome)
+            except FoldError as error:
+                error.candidate = i if len(runs) > 1 else None
+                raise
+            left[i] -= len(outcomes)
+            if left[i] == 0:
+                on_run_done(i)
+        tasks = again
