@@ -26,9 +26,11 @@ What is kept from ``model.fit``:
 
 Numerics: without XLA the logs are bit for bit those of the sequential path.
 XLA fuses and reorders float32 sums, so values move by about 1e-7 relative per
-epoch. XLA draws other random numbers than TensorFlow's kernels for the same
-seed, so models with random layers (``Dropout``, ``GaussianNoise``) are compiled
-without XLA and keep ``model.fit``'s draws (:func:`use_xla`).
+epoch. Models with random layers (``Dropout``, ``GaussianNoise``) are compiled
+with XLA too (:func:`use_xla`): seeded, so the same seed gives the same histories,
+but XLA draws other random numbers than ``model.fit``'s kernels. A fold's numbers
+do not depend on which folds share its graph (:mod:`kfold.train.fused.graph`).
+Plain Dense stacks take the stacked fast path (:mod:`kfold.train.fused.stacked`).
 
 Costs: all K copies of the data are held at once (:data:`MAX_FUSED_BYTES`), and
 TensorFlow keeps every XLA-compiled function in memory until the process ends
@@ -51,7 +53,7 @@ from kfold.core.backend import import_keras
 from kfold.core.checks import Described, fail
 from kfold.data.arrays import leaves
 from kfold.train.fused.prepare import FusedFold, NotFusable, check_model_fusable, prepare_folds
-from kfold.train.fused.graph import EpochGraph
+from kfold.train.fused.engine import epochs_per_call, make_graph, use_xla
 from kfold.train.fold import FitConfig, FoldData, FoldTask
 from kfold.results.outcome import FoldOutcome
 from kfold.train.keras_fit import validation_batch_size
@@ -121,45 +123,23 @@ def check_data_fusable(data: FoldData, tasks: list[FoldTask]) -> str | None:
     return None
 
 
-def _graph(folds: list[FusedFold], batch_size: int, jit_compile: bool) -> EpochGraph:
-    return EpochGraph([f.model for f in folds], [f.n_train for f in folds], [f.n_val for f in folds],
-                      batch_size, [validation_batch_size(batch_size, f.n_val) for f in folds],
-                      jit_compile)
-
-
-def use_xla(model: Any) -> bool:
-    """Whether the fused graph of this model is compiled with XLA.
-
-    Not when a layer does not support XLA, nor when a layer draws random numbers
-    (``Dropout``, ``GaussianNoise``, ...): XLA draws other numbers from the same
-    seed than TensorFlow's kernels, so the curves would differ from ``model.fit``'s.
-
-    Examples
-    --------
-    >>> import keras
-    >>> use_xla(keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)]))
-    True
-    >>> use_xla(keras.Sequential([keras.Input((2,)), keras.layers.Dropout(0.5)]))
-    False
-    """
-    layers = model._flatten_layers() if hasattr(model, "_flatten_layers") else model.layers
-    return all(getattr(layer, "supports_jit", True) and not getattr(layer, "_seed_generators", None)
-               and getattr(layer, "seed_generator", None) is None for layer in layers)
-
-
 class _Runner:
     """Runs the epochs: one graph call for the folds still training, then their callbacks."""
 
     def __init__(self, folds: list[FusedFold], config: FitConfig, jit_compile: bool | None) -> None:
         self.folds, self.config = folds, config
         self.jit_compile = all(use_xla(f.model) for f in folds) if jit_compile is None else jit_compile
-        self._graphs: dict[tuple, EpochGraph] = {}
+        self._graphs: dict[tuple, Any] = {}  # only the graph of the folds now training is kept
+        self.per_call = 1
 
-    def _call(self, active: list[FusedFold]) -> list:
+    # --- hook (issue 11b): the graph implementation (kfold.train.fused.engine.make_graph) and
+    # --- the epochs per call (engine.epochs_per_call); a call returns one list of logs per epoch
+    def _call(self, active: list[FusedFold], n_epochs: int) -> list:
         key = tuple(f.task.fold for f in active)
-        args = ([next(f.orders) for f in active], [f.train for f in active], [f.val for f in active])
+        args = ([[next(f.orders) for _ in range(n_epochs)] for f in active],
+                [f.train for f in active], [f.val for f in active])
         if key not in self._graphs:
-            self._graphs[key] = _graph(active, self.config.batch_size, self.jit_compile)
+            self._graphs = {key: make_graph(active, self.config, self.jit_compile, self.per_call)}
             return self._first_call(key, active, args)
         return self._graphs[key](*args)
 
@@ -171,31 +151,37 @@ class _Runner:
             if not self.jit_compile:
                 raise NotFusable(f"the fold models could not be traced into one graph ({error})") from error
         self.jit_compile = False
-        self._graphs = {key: _graph(active, self.config.batch_size, False)}
+        self._graphs = {key: make_graph(active, self.config, False, self.per_call)}
         return self._first_call(key, active, args)
+    # --- end of hook (issue 11b)
 
     def run(self) -> None:
         for fold in self.folds:
             fold.model.stop_training = False
             for callback in fold.callbacks:
                 callback.on_train_begin()
-        for epoch in range(self.config.epochs):
+        self.per_call = epochs_per_call(self.folds, self.config)  # hook (issue 11b)
+        epoch = 0
+        while epoch < self.config.epochs:
             active = [f for f in self.folds if not f.stopped]
             if not active:
                 break
+            n_epochs = min(self.per_call, self.config.epochs - epoch)
             for fold in active:
                 for callback in fold.callbacks:
                     callback.on_epoch_begin(epoch)
-            for fold, (train_logs, val_logs) in zip(active, self._call(active)):
-                # sorted, as Keras' CallbackList passes (and the sequential path records) them
-                logs = dict(sorted({**train_logs, **{f"val_{k}": v for k, v in val_logs.items()}}.items()))
-                fold.history.append(logs)
-                fold.last_val = val_logs
-                for callback in fold.callbacks:
-                    callback.on_epoch_end(epoch, logs)
-                fold.stopped = bool(fold.model.stop_training)
-            if self.config.keras_verbose:
-                self._print_epoch(epoch, active)
+            for results in self._call(active, n_epochs):
+                for fold, (train_logs, val_logs) in zip(active, results):
+                    # sorted, as Keras' CallbackList passes (and the sequential path records) them
+                    logs = dict(sorted({**train_logs, **{f"val_{k}": v for k, v in val_logs.items()}}.items()))
+                    fold.history.append(logs)
+                    fold.last_val = val_logs
+                    for callback in fold.callbacks:
+                        callback.on_epoch_end(epoch, logs)
+                    fold.stopped = bool(fold.model.stop_training)
+                if self.config.keras_verbose:
+                    self._print_epoch(epoch, active)
+                epoch += 1
         for fold in self.folds:
             for callback in fold.callbacks:
                 callback.on_train_end()
