@@ -32,7 +32,6 @@ from typing import Any
 import numpy as np
 
 from kfold.core.backend import import_keras, import_tensorflow
-from kfold.train.fused.graph import batch_indices
 
 __all__ = ["LOSSES", "METRICS", "OPTIMIZERS", "stack_reason", "StackedGraph"]
 
@@ -180,6 +179,8 @@ class StackedGraph:
         self.x, self.y = tf.stack([t[0] for t in train]), tf.stack([t[1] for t in train])
         self.x_val, self.y_val = tf.stack([v[0] for v in val]), tf.stack([v[1] for v in val])
         self.n_train = int(self.x.shape[1])
+        steps = -(-self.n_train // batch_size)
+        self.masks = (np.arange(steps * batch_size) < self.n_train).astype(np.float32).reshape(steps, batch_size)
         self._function = tf.function(functools.partial(self._epochs), jit_compile=jit_compile,
                                      autograph=False)
 
@@ -226,38 +227,42 @@ class StackedGraph:
             h = layer.activation(h)
         return h
 
-    def _scores(self, y: Any, pred: Any) -> list:
-        """Per fold, the summed per-sample loss and metrics, in ``self.keys`` order."""
+    def _scores(self, y: Any, pred: Any, mask: Any = None) -> list:
+        """Per fold, the summed per-sample loss and metrics (of the rows in ``mask``), in ``self.keys`` order."""
         tf = import_tensorflow()
         values = {"loss": _per_sample(self.loss_fn, y, pred)}
         for name, fn, kwargs in self.metrics:
             values[name] = _per_sample(fn, y, pred, **kwargs)
-        return [tf.reduce_sum(values[key], axis=1) for key in self.keys]
+        return [tf.reduce_sum(values[key] if mask is None else values[key] * mask, axis=1) for key in self.keys]
 
-    def _step(self, index: Any) -> list:
+    def _step(self, index: Any, mask: Any) -> list:
+        """One optimizer step of every fold on rows ``index`` (K, batch) where ``mask`` (batch,) is 1.
+
+        The partial last batch is padded to the batch size and masked, so one traced step
+        serves both; it is still one step on that batch's rows only, as in ``model.fit``.
+        """
         tf = import_tensorflow()
         x, y = tf.gather(self.x, index, batch_dims=1), tf.gather(self.y, index, batch_dims=1)
         with tf.GradientTape() as tape:
             pred = self._forward(x)
-            loss = tf.reduce_sum(tf.reduce_mean(_per_sample(self.loss_fn, y, pred), axis=1))
+            per_fold = tf.reduce_sum(_per_sample(self.loss_fn, y, pred) * mask, axis=1) / tf.reduce_sum(mask)
+            loss = tf.reduce_sum(per_fold)
         self.optimizer.apply(tape.gradient(loss, self.variables), self.variables)
-        return self._scores(y, pred)
+        return self._scores(y, pred, mask)
 
-    def _epochs(self, n_epochs: Any, full: Any, rest: Any) -> list:
+    def _epochs(self, n_epochs: Any, index: Any) -> list:
         tf = import_tensorflow()
-        k, n_full = len(self.models), int(full.shape[1])  # full: (epochs, steps, K, batch)
+        k, steps = len(self.models), int(index.shape[1])  # index: (epochs, steps, K, batch)
+        masks = tf.constant(self.masks)
         arrays = [tf.TensorArray(tf.float32, size=self.epochs_per_call, element_shape=[k])
                   for _ in range(2 * len(self.keys))]
 
         def epoch(e: Any, arrays: list) -> tuple:
-            sums = [tf.zeros([k]) for _ in self.keys]
-            if n_full:
-                def step(i: Any, *sums: Any) -> tuple:
-                    return (i + 1, *[a + b for a, b in zip(sums, self._step(full[e, i]))])
-                sums = list(tf.while_loop(lambda i, *_: i < n_full, step, (tf.constant(0), *sums),
-                                          parallel_iterations=1)[1:])
-            if rest.shape[2]:
-                sums = [a + b for a, b in zip(sums, self._step(rest[e]))]
+            def step(i: Any, *sums: Any) -> tuple:
+                return (i + 1, *[a + b for a, b in zip(sums, self._step(index[e, i], masks[i]))])
+
+            sums = tf.while_loop(lambda i, *_: i < steps, step, (tf.constant(0), *[tf.zeros([k]) for _ in self.keys]),
+                                 parallel_iterations=1)[1:]
             n_val = float(self.x_val.shape[1])
             logs = [s / float(self.n_train) for s in sums]
             logs += [s / n_val for s in self._scores(self.y_val, self._forward(self.x_val))]
@@ -267,16 +272,21 @@ class StackedGraph:
                                   parallel_iterations=1)
         return [array.stack() for array in arrays]
 
+    def _index(self, orders: list[list[np.ndarray]]) -> np.ndarray:
+        """Every step's rows, ``(epochs_per_call, steps, K, batch)``; the partial batch padded with row 0."""
+        steps, size = self.masks.shape
+        index = np.zeros((self.epochs_per_call, len(self.models), steps * size), np.int32)
+        for k, fold in enumerate(orders):
+            index[:len(fold), k, :self.n_train] = fold
+        return np.ascontiguousarray(index.reshape(self.epochs_per_call, len(self.models), steps, size)
+                                    .transpose(0, 2, 1, 3))
+
     def __call__(self, orders: list[list[np.ndarray]], train: list, val: list) -> list:
         tf = import_tensorflow()
         n_epochs = len(orders[0])
         if not 1 <= n_epochs <= self.epochs_per_call:
             raise ValueError(f"{n_epochs} epochs in one call, expected 1 to {self.epochs_per_call}")
-        indices = [batch_indices(o, self.batch_size, self.epochs_per_call) for o in orders]
-        full = np.ascontiguousarray(np.stack([f for f, _ in indices], axis=1).transpose(0, 2, 1, 3))
-        rest = np.stack([r for _, r in indices], axis=1)  # (epochs, K, rest)
-        out = [np.asarray(v) for v in self._function(tf.constant(n_epochs), tf.constant(full),
-                                                     tf.constant(rest))]
+        out = [np.asarray(v) for v in self._function(tf.constant(n_epochs), tf.constant(self._index(orders)))]
         self.write_back()
         n_keys = len(self.keys)
         return [[({key: float(out[j][e, k]) for j, key in enumerate(self.keys)},
