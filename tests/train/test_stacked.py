@@ -67,6 +67,13 @@ def test_stacked_equals_generic_to_rounding_with_a_partial_batch(data, monkeypat
             np.testing.assert_allclose(np.asarray(va), np.asarray(vb), rtol=1e-4, atol=1e-6)
 
 
+def test_folds_of_different_sizes_with_the_same_steps_are_stacked_and_masked(data, monkeypatch):
+    x, y = data  # 46 rows, 4 folds: 34 and 35 training rows, 12 and 11 held out; batch 5: 7 steps each
+    stacked, generic = both(dense_stack, FoldData(x[:46], y[:46]), monkeypatch)
+    assert_close(stacked, generic)
+    assert [int(o.model.optimizer.iterations.numpy()) for o in stacked] == [28] * 4
+
+
 def test_stacked_classifier_equals_generic(data, monkeypatch):
     x, y = data
     labels = (y > np.median(y)).astype("float32")
@@ -86,7 +93,7 @@ def test_softmax_classifier_equals_generic(data, monkeypatch):
 
 
 @pytest.mark.parametrize("case, reason", [
-    ("unequal", "folds of different sizes"),
+    ("unequal", "different numbers of steps"),
     ("weights", "sample weights"),
     ("clipnorm", "clips by norm"),
     ("dropout", "is a Dropout, not Dense"),
@@ -98,7 +105,8 @@ def test_what_is_not_stacked_takes_the_generic_graph(data, case, reason):
     from kfold.train.fused.stacked import stack_reason
 
     x, y = data
-    n = {"unequal": 46}.get(case, 48)
+    n = {"unequal": 42}.get(case, 48)  # 4 folds of 42 rows: 31 and 32 training rows
+    batch = 31 if case == "unequal" else 5  # 1 and 2 steps
     weights = np.ones(n) if case == "weights" else None
     build = {"clipnorm": lambda: dense_stack(keras.optimizers.RMSprop(clipnorm=1.0)),
              "dropout": lambda: keras.Sequential([keras.Input((5,)), keras.layers.Dense(4), keras.layers.Dropout(0.2),
@@ -108,6 +116,6 @@ def test_what_is_not_stacked_takes_the_generic_graph(data, case, reason):
         build = lambda: (lambda m: (m.compile(optimizer="sgd", loss="mse"), m)[1])(inner())  # noqa: E731
     folds = prepare_folds(build, FoldData(x[:n], y[:n], weights), plan_folds(4, n, seed=0), FitConfig(epochs=1))
     found = stack_reason([f.model for f in folds], [f.train for f in folds], [f.val for f in folds],
-                         [f.n_train for f in folds], [f.n_val for f in folds])
+                         [f.n_train for f in folds], batch)
     assert found is not None and reason in found
-    assert isinstance(engine.make_graph(folds, FitConfig(epochs=1, batch_size=5), False, 1), EpochGraph)
+    assert isinstance(engine.make_graph(folds, FitConfig(epochs=1, batch_size=batch), False, 1), EpochGraph)

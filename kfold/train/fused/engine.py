@@ -76,7 +76,7 @@ def make_graph(folds: list, config: Any, jit_compile: bool, per_call: int) -> An
     """
     models, train, val = [f.model for f in folds], [f.train for f in folds], [f.val for f in folds]
     n_train, n_val = [f.n_train for f in folds], [f.n_val for f in folds]
-    if USE_STACKED and stack_reason(models, train, val, n_train, n_val) is None:
+    if USE_STACKED and stack_reason(models, train, val, n_train, config.batch_size) is None:
         try:
             return StackedGraph(models, train, val, config.batch_size, jit_compile, per_call)
         except ValueError:  # the fold optimizers' states differ: train them generically

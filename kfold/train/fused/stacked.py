@@ -8,7 +8,11 @@ is elementwise) updates the stacked variables: far fewer, larger operations than
 the generic path's K models side by side.
 
 Numerics contract: the same per-fold histories as the generic path
-(:class:`kfold.train.fused.graph.EpochGraph`) up to float rounding. Each fold's
+(:class:`kfold.train.fused.graph.EpochGraph`) up to float rounding, and, unlike the
+generic path, only up to float rounding between groups: XLA lowers a batched
+matmul differently for other fold counts (a fold axis of 1 is simplified away;
+a ``(K, n, 16) x (K, 16, 1)`` product rounds otherwise for K = 2 and K = 4), so
+a fold trained alone and the same fold stacked with others agree to about 1e-7. Each fold's
 gradient is that of its own loss (the folds' losses are summed, and no variable
 is shared), the batches are the generic path's (the same orders, the same full
 and partial batches), the loss and metrics are the compiled ones, averaged as
@@ -20,7 +24,8 @@ Sequential of Dense layers with the same shapes, no regularizer, constraint or
 LoRA, float32; an optimizer with an elementwise update (no ``clipnorm`` or
 ``global_clipnorm``, no EMA, no gradient accumulation) configured alike; a loss
 and metrics from :data:`LOSSES` and :data:`METRICS`; one input array, no sample
-weights, and training and held-out parts of the same size in every fold. After
+weights, and the same number of steps per epoch in every fold (parts of different
+sizes are masked: a fold's partial batch is its own rows only). After
 each call the weights and optimizer state are written back to each fold's model,
 so the fold models are always those of the generic path.
 """
@@ -99,17 +104,17 @@ def _signature(model: Any) -> tuple:
             [(name, fn.__name__) for name, fn, _ in _metric_fns(model)])
 
 
-def stack_reason(models: list, train: list, val: list, n_train: list, n_val: list) -> str | None:
+def stack_reason(models: list, train: list, val: list, n_train: list, batch_size: int) -> str | None:
     """Why these folds cannot take the stacked fast path, or ``None`` if they can.
 
     Examples
     --------
     >>> import keras
     >>> from kfold.train.keras_fit import doctest_model
-    >>> stack_reason([doctest_model()], [], [], [4], [2]) is None
+    >>> stack_reason([doctest_model()], [], [], [4], batch_size=2) is None
     True
     >>> dropout = keras.Sequential([keras.Input((2,)), keras.layers.Dropout(0.5)])
-    >>> stack_reason([dropout], [], [], [4], [2]).endswith("is a Dropout, not Dense")
+    >>> stack_reason([dropout], [], [], [4], batch_size=2).endswith("is a Dropout, not Dense")
     True
     """
     for model in models:
@@ -120,8 +125,8 @@ def stack_reason(models: list, train: list, val: list, n_train: list, n_val: lis
             return reason
     if len({str(_signature(m)) for m in models}) > 1:
         return "the fold models differ"
-    if len(set(n_train)) > 1 or len(set(n_val)) > 1:
-        return "folds of different sizes"
+    if len({-(-n // batch_size) for n in n_train}) > 1:
+        return "folds take different numbers of steps per epoch"
     tf = import_tensorflow()
     for part in [*train, *val]:
         x, _, weight = part
@@ -145,6 +150,14 @@ def _per_sample(fn: Any, y: Any, pred: Any, **kwargs: Any) -> Any:
     return tf.reshape(values, [k, b])
 
 
+def _stack(parts: list) -> Any:
+    """The folds' parts stacked on a new first axis, the shorter ones padded with zero rows."""
+    tf = import_tensorflow()
+    rows = max(int(p.shape[0]) for p in parts)
+    return tf.stack([tf.concat([p, tf.zeros([rows - int(p.shape[0]), *p.shape[1:]], p.dtype)], 0)
+                     if p.shape[0] < rows else p for p in parts])
+
+
 class StackedGraph:
     """The folds' Dense stacks as ``(K, in, out)`` variables, trained up to ``epochs_per_call`` epochs a call.
 
@@ -162,32 +175,39 @@ class StackedGraph:
     def __init__(self, models: list, train: list, val: list, batch_size: int, jit_compile: bool,
                  epochs_per_call: int = 1) -> None:
         keras, tf = import_keras(), import_tensorflow()
-        self.models, self.batch_size = models, batch_size
+        self.models, self.batch_size, self.k = models, batch_size, len(models)
         self.epochs_per_call = max(1, int(epochs_per_call))
+        self.width = self.k  # the graph's fold axis (the code allows padding it with copies of fold 0)
+        padded = [*models, *[models[0]] * (self.width - self.k)]
         first = models[0]
-        self.variables = [keras.Variable(np.stack([np.asarray(m.trainable_variables[i]) for m in models]),
+        self.variables = [keras.Variable(np.stack([np.asarray(m.trainable_variables[i]) for m in padded]),
                                          name=f"stacked_{i}")
                           for i in range(len(first.trainable_variables))]
         self.optimizer = type(first.optimizer).from_config(first.optimizer.get_config())
         self.optimizer.build(self.variables)
-        self._slots = self._optimizer_pairs()
+        self._slots = self._optimizer_pairs(padded)
         self._read_optimizer()
         loss = keras.losses.get(first.loss)
         self.loss_fn = getattr(loss, "fn", loss)
         self.metrics = _metric_fns(first)
         self.keys = sorted(["loss", *[name for name, _, _ in self.metrics]])
-        self.x, self.y = tf.stack([t[0] for t in train]), tf.stack([t[1] for t in train])
-        self.x_val, self.y_val = tf.stack([v[0] for v in val]), tf.stack([v[1] for v in val])
-        self.n_train = int(self.x.shape[1])
-        steps = -(-self.n_train // batch_size)
-        self.masks = (np.arange(steps * batch_size) < self.n_train).astype(np.float32).reshape(steps, batch_size)
+        train = [*train, *[train[0]] * (self.width - self.k)]
+        val = [*val, *[val[0]] * (self.width - self.k)]
+        self.n_train = np.array([int(t[0].shape[0]) for t in train])
+        self.n_val = np.array([int(v[0].shape[0]) for v in val], np.float32)
+        self.x, self.y = _stack([t[0] for t in train]), _stack([t[1] for t in train])
+        self.x_val, self.y_val = _stack([v[0] for v in val]), _stack([v[1] for v in val])
+        self.val_mask = (np.arange(int(self.n_val.max()))[None, :] < self.n_val[:, None]).astype(np.float32)
+        steps = -(-int(self.n_train.max()) // batch_size)
+        rows = np.arange(steps * batch_size).reshape(steps, 1, batch_size)
+        self.masks = (rows < self.n_train[None, :, None]).astype(np.float32)  # (steps, K, batch)
         self._function = tf.function(functools.partial(self._epochs), jit_compile=jit_compile,
                                      autograph=False)
 
-    def _optimizer_pairs(self) -> list:
+    def _optimizer_pairs(self, models: list) -> list:
         """Each stacked optimizer variable with the matching variable of every fold's optimizer."""
         pairs = []
-        folds = [m.optimizer.variables for m in self.models]
+        folds = [m.optimizer.variables for m in models]
         if any(len(v) != len(self.optimizer.variables) for v in folds):
             raise ValueError("the fold optimizers' state does not match the stacked optimizer's")
         for i, variable in enumerate(self.optimizer.variables):
@@ -212,7 +232,7 @@ class StackedGraph:
                 model.trainable_variables[i].assign(values[k])
         for variable, per_fold in self._slots:
             values = np.asarray(variable)
-            for k, target in enumerate(per_fold):
+            for k, target in enumerate(per_fold[:self.k]):
                 target.assign(values if tuple(variable.shape) == tuple(target.shape) else values[k])
 
     def _forward(self, x: Any) -> Any:
@@ -236,7 +256,7 @@ class StackedGraph:
         return [tf.reduce_sum(values[key] if mask is None else values[key] * mask, axis=1) for key in self.keys]
 
     def _step(self, index: Any, mask: Any) -> list:
-        """One optimizer step of every fold on rows ``index`` (K, batch) where ``mask`` (batch,) is 1.
+        """One optimizer step of every fold on rows ``index`` (K, batch) where ``mask`` (K, batch) is 1.
 
         The partial last batch is padded to the batch size and masked, so one traced step
         serves both; it is still one step on that batch's rows only, as in ``model.fit``.
@@ -245,15 +265,17 @@ class StackedGraph:
         x, y = tf.gather(self.x, index, batch_dims=1), tf.gather(self.y, index, batch_dims=1)
         with tf.GradientTape() as tape:
             pred = self._forward(x)
-            per_fold = tf.reduce_sum(_per_sample(self.loss_fn, y, pred) * mask, axis=1) / tf.reduce_sum(mask)
+            per_fold = (tf.reduce_sum(_per_sample(self.loss_fn, y, pred) * mask, axis=1)
+                        / tf.reduce_sum(mask, axis=1))
             loss = tf.reduce_sum(per_fold)
         self.optimizer.apply(tape.gradient(loss, self.variables), self.variables)
         return self._scores(y, pred, mask)
 
     def _epochs(self, n_epochs: Any, index: Any) -> list:
         tf = import_tensorflow()
-        k, steps = len(self.models), int(index.shape[1])  # index: (epochs, steps, K, batch)
-        masks = tf.constant(self.masks)
+        k, steps = self.width, int(index.shape[1])  # index: (epochs, steps, K, batch)
+        masks, val_mask = tf.constant(self.masks), tf.constant(self.val_mask)
+        n_train, n_val = tf.constant(self.n_train.astype(np.float32)), tf.constant(self.n_val)
         arrays = [tf.TensorArray(tf.float32, size=self.epochs_per_call, element_shape=[k])
                   for _ in range(2 * len(self.keys))]
 
@@ -263,9 +285,8 @@ class StackedGraph:
 
             sums = tf.while_loop(lambda i, *_: i < steps, step, (tf.constant(0), *[tf.zeros([k]) for _ in self.keys]),
                                  parallel_iterations=1)[1:]
-            n_val = float(self.x_val.shape[1])
-            logs = [s / float(self.n_train) for s in sums]
-            logs += [s / n_val for s in self._scores(self.y_val, self._forward(self.x_val))]
+            logs = [s / n_train for s in sums]
+            logs += [s / n_val for s in self._scores(self.y_val, self._forward(self.x_val), val_mask)]
             return e + 1, [array.write(e, value) for array, value in zip(arrays, logs)]
 
         _, arrays = tf.while_loop(lambda e, _: e < n_epochs, epoch, (tf.constant(0), arrays),
@@ -274,11 +295,11 @@ class StackedGraph:
 
     def _index(self, orders: list[list[np.ndarray]]) -> np.ndarray:
         """Every step's rows, ``(epochs_per_call, steps, K, batch)``; the partial batch padded with row 0."""
-        steps, size = self.masks.shape
-        index = np.zeros((self.epochs_per_call, len(self.models), steps * size), np.int32)
-        for k, fold in enumerate(orders):
-            index[:len(fold), k, :self.n_train] = fold
-        return np.ascontiguousarray(index.reshape(self.epochs_per_call, len(self.models), steps, size)
+        steps, _, size = self.masks.shape
+        index = np.zeros((self.epochs_per_call, self.width, steps * size), np.int32)
+        for k, fold in enumerate([*orders, *[orders[0]] * (self.width - self.k)]):
+            index[:len(fold), k, :self.n_train[k]] = fold
+        return np.ascontiguousarray(index.reshape(self.epochs_per_call, self.width, steps, size)
                                     .transpose(0, 2, 1, 3))
 
     def __call__(self, orders: list[list[np.ndarray]], train: list, val: list) -> list:
@@ -291,7 +312,7 @@ class StackedGraph:
         n_keys = len(self.keys)
         return [[({key: float(out[j][e, k]) for j, key in enumerate(self.keys)},
                   {key: float(out[n_keys + j][e, k]) for j, key in enumerate(self.keys)})
-                 for k in range(len(self.models))] for e in range(n_epochs)]
+                 for k in range(self.k)] for e in range(n_epochs)]
 
 
 def doctest_stacked() -> list:
