@@ -196,11 +196,15 @@ class StackedGraph:
         self.n_train = np.array([int(t[0].shape[0]) for t in train])
         self.n_val = np.array([int(v[0].shape[0]) for v in val], np.float32)
         self.x, self.y = _stack([t[0] for t in train]), _stack([t[1] for t in train])
+        self.rows = int(self.x.shape[1])  # the training rows of fold k start at k * rows
+        self.x = tf.reshape(self.x, [self.width * self.rows, *self.x.shape[2:]])
+        self.y = tf.reshape(self.y, [self.width * self.rows, *self.y.shape[2:]])
         self.x_val, self.y_val = _stack([v[0] for v in val]), _stack([v[1] for v in val])
         self.val_mask = (np.arange(int(self.n_val.max()))[None, :] < self.n_val[:, None]).astype(np.float32)
         steps = -(-int(self.n_train.max()) // batch_size)
         rows = np.arange(steps * batch_size).reshape(steps, 1, batch_size)
         self.masks = (rows < self.n_train[None, :, None]).astype(np.float32)  # (steps, K, batch)
+        self.masked = not self.masks.all()
         self._function = tf.function(functools.partial(self._epochs), jit_compile=jit_compile,
                                      autograph=False)
 
@@ -247,10 +251,10 @@ class StackedGraph:
             h = layer.activation(h)
         return h
 
-    def _scores(self, y: Any, pred: Any, mask: Any = None) -> list:
+    def _scores(self, y: Any, pred: Any, mask: Any = None, loss: Any = None) -> list:
         """Per fold, the summed per-sample loss and metrics (of the rows in ``mask``), in ``self.keys`` order."""
         tf = import_tensorflow()
-        values = {"loss": _per_sample(self.loss_fn, y, pred)}
+        values = {"loss": _per_sample(self.loss_fn, y, pred) if loss is None else loss}
         for name, fn, kwargs in self.metrics:
             values[name] = _per_sample(fn, y, pred, **kwargs)
         return [tf.reduce_sum(values[key] if mask is None else values[key] * mask, axis=1) for key in self.keys]
@@ -260,16 +264,20 @@ class StackedGraph:
 
         The partial last batch is padded to the batch size and masked, so one traced step
         serves both; it is still one step on that batch's rows only, as in ``model.fit``.
+        ``index`` points into the folds' training rows laid end to end (a plain gather).
         """
         tf = import_tensorflow()
-        x, y = tf.gather(self.x, index, batch_dims=1), tf.gather(self.y, index, batch_dims=1)
+        x, y = tf.gather(self.x, index), tf.gather(self.y, index)
         with tf.GradientTape() as tape:
             pred = self._forward(x)
-            per_fold = (tf.reduce_sum(_per_sample(self.loss_fn, y, pred) * mask, axis=1)
-                        / tf.reduce_sum(mask, axis=1))
+            per_sample = _per_sample(self.loss_fn, y, pred)
+            if self.masked:
+                per_fold = tf.reduce_sum(per_sample * mask, axis=1) / tf.reduce_sum(mask, axis=1)
+            else:
+                per_fold = tf.reduce_mean(per_sample, axis=1)
             loss = tf.reduce_sum(per_fold)
         self.optimizer.apply(tape.gradient(loss, self.variables), self.variables)
-        return self._scores(y, pred, mask)
+        return self._scores(y, pred, mask if self.masked else None, per_sample)
 
     def _epochs(self, n_epochs: Any, index: Any) -> list:
         tf = import_tensorflow()
@@ -299,6 +307,7 @@ class StackedGraph:
         index = np.zeros((self.epochs_per_call, self.width, steps * size), np.int32)
         for k, fold in enumerate([*orders, *[orders[0]] * (self.width - self.k)]):
             index[:len(fold), k, :self.n_train[k]] = fold
+            index[:, k] += k * self.rows
         return np.ascontiguousarray(index.reshape(self.epochs_per_call, self.width, steps, size)
                                     .transpose(0, 2, 1, 3))
 
