@@ -10,7 +10,7 @@ search's ``on_candidate`` is not public, so the build function of the next
 candidate records it). Prints RSS after candidates 1, 5, 10, 15, 20 and the
 slope over the second half (MB per candidate).
 
-    .venv/bin/python scripts/bench_fused_search_memory.py [--candidates 20] [--out mem.json]
+    .venv/bin/python scripts/bench_fused_search_memory.py [--candidates 20] [--folds 3] [--epochs 5] [--out mem.json]
 """
 from __future__ import annotations
 
@@ -43,11 +43,11 @@ def builder(samples: list, dropout: bool):
     return build
 
 
-def run(kind: str, candidates: int) -> dict:
+def run(kind: str, candidates: int, folds: int = 3, epochs: int = 5) -> dict:
     (x, y), _ = kfold.datasets.load_boston_housing()
     samples: list = []
     grid = {"units": list(range(8, 8 + 4 * candidates, 4))}
-    result = kfold.grid_search(builder(samples, kind == "dropout"), grid, x, y, cv=3, epochs=5, batch_size=16,
+    result = kfold.grid_search(builder(samples, kind == "dropout"), grid, x, y, cv=folds, epochs=epochs, batch_size=16,
                                seed=0, verbose=0, refit=False, preprocess=kfold.Standardize())
     first = {}
     for units, rss in samples:  # the first build of each candidate: memory after the candidate before
@@ -62,9 +62,11 @@ def run(kind: str, candidates: int) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--candidates", type=int, default=20)
+    parser.add_argument("--folds", type=int, default=3)
+    parser.add_argument("--epochs", type=int, default=5)
     parser.add_argument("--out")
     args = parser.parse_args()
-    rows = [run(kind, args.candidates) for kind in ("dense-stack", "dropout")]
+    rows = [run(kind, args.candidates, args.folds, args.epochs) for kind in ("dense-stack", "dropout")]
     print("| model | RSS MB after candidate 1 / 5 / 10 / 15 / 20 | slope over the second half (MB / candidate) |")
     print("|---|---|---|")
     for row in rows:
