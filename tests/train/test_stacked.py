@@ -118,4 +118,4 @@ def test_what_is_not_stacked_takes_the_generic_graph(data, case, reason):
     found = stack_reason([f.model for f in folds], [f.train for f in folds], [f.val for f in folds],
                          [f.n_train for f in folds], batch)
     assert found is not None and reason in found
-    assert isinstance(engine.make_graph(folds, FitConfig(epochs=1, batch_size=batch), False, 1), EpochGraph)
+    assert isinstance(engine.make_graph(folds, FitConfig(epochs=1, batch_size=batch), True, 1), EpochGraph)

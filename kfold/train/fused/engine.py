@@ -63,6 +63,9 @@ def epochs_per_call(folds: list, config: Any) -> int:
 def make_graph(folds: list, config: Any, jit_compile: bool, per_call: int) -> Any:
     """The graph that trains these folds: stacked where :func:`stack_reason` allows, else generic.
 
+    Only with XLA: without it the generic graph runs ``model.fit``'s own kernels and
+    keeps its numbers bit for bit, which the stacked form cannot.
+
     Examples
     --------
     >>> import numpy as np
@@ -71,12 +74,14 @@ def make_graph(folds: list, config: Any, jit_compile: bool, per_call: int) -> An
     >>> from kfold.train.keras_fit import doctest_model
     >>> tasks = [FoldTask(0, np.arange(2, 6), np.arange(2), seed=3)]
     >>> folds = prepare_folds(doctest_model, FoldData(np.ones((6, 2)), np.ones(6)), tasks, FitConfig(epochs=1))
-    >>> type(make_graph(folds, FitConfig(epochs=1), False, 1)).__name__
+    >>> type(make_graph(folds, FitConfig(epochs=1), True, 1)).__name__
     'StackedGraph'
+    >>> type(make_graph(folds, FitConfig(epochs=1), False, 1)).__name__
+    'EpochGraph'
     """
     models, train, val = [f.model for f in folds], [f.train for f in folds], [f.val for f in folds]
     n_train, n_val = [f.n_train for f in folds], [f.n_val for f in folds]
-    if USE_STACKED and stack_reason(models, train, val, n_train, config.batch_size) is None:
+    if USE_STACKED and jit_compile and stack_reason(models, train, val, n_train, config.batch_size) is None:
         try:
             return StackedGraph(models, train, val, config.batch_size, jit_compile, per_call)
         except ValueError:  # the fold optimizers' states differ: train them generically
