@@ -34,9 +34,12 @@ What is kept from ``model.fit``:
 
 Numerics: without XLA the logs are bit for bit those of the sequential path.
 XLA fuses and reorders float32 sums, so values move by about 1e-7 relative per
-epoch. XLA draws other random numbers than TensorFlow's kernels for the same
-seed, so models with random layers (``Dropout``, ``GaussianNoise``) are compiled
-without XLA and keep ``model.fit``'s draws (:func:`use_xla`).
+epoch. Models with random layers (``Dropout``, ``GaussianNoise``) are compiled
+with XLA too (:func:`kfold.train.fused.engine.use_xla`): seeded, so the same seed
+gives the same histories, but XLA draws other random numbers than ``model.fit``'s
+kernels. A fold's numbers do not depend on which folds share its graph
+(:mod:`kfold.train.fused.graph`). Plain Dense stacks take the stacked fast path
+(:mod:`kfold.train.fused.stacked`).
 
 Costs: all K copies of the data are held at once (:data:`MAX_FUSED_BYTES`), and
 TensorFlow keeps every XLA-compiled function in memory until the process ends
@@ -63,7 +66,7 @@ from kfold.data.arrays import leaves
 from kfold.train.callbacks import batch_hook
 from kfold.train.fused.checkpoint import Checkpoints, FusedState, capture, fits, restore
 from kfold.train.fused.prepare import FusedFold, NotFusable, check_model_fusable, prepare_folds
-from kfold.train.fused.graph import EpochGraph
+from kfold.train.fused.engine import epochs_per_call, make_graph, use_xla
 from kfold.train.fold import FitConfig, FoldData, FoldTask
 from kfold.results.history import records_to_history
 from kfold.results.predictions import predict_rows
@@ -145,32 +148,6 @@ def check_data_fusable(data: FoldData, tasks: list[FoldTask]) -> str | None:
     return None
 
 
-def _graph(folds: list[FusedFold], batch_size: int, jit_compile: bool) -> EpochGraph:
-    return EpochGraph([f.model for f in folds], [f.n_train for f in folds], [f.n_val for f in folds],
-                      batch_size, [validation_batch_size(batch_size, f.n_val) for f in folds],
-                      jit_compile)
-
-
-def use_xla(model: Any) -> bool:
-    """Whether the fused graph of this model is compiled with XLA.
-
-    Not when a layer does not support XLA, nor when a layer draws random numbers
-    (``Dropout``, ``GaussianNoise``, ...): XLA draws other numbers from the same
-    seed than TensorFlow's kernels, so the curves would differ from ``model.fit``'s.
-
-    Examples
-    --------
-    >>> import keras
-    >>> use_xla(keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)]))
-    True
-    >>> use_xla(keras.Sequential([keras.Input((2,)), keras.layers.Dropout(0.5)]))
-    False
-    """
-    layers = model._flatten_layers() if hasattr(model, "_flatten_layers") else model.layers
-    return all(getattr(layer, "supports_jit", True) and not getattr(layer, "_seed_generators", None)
-               and getattr(layer, "seed_generator", None) is None for layer in layers)
-
-
 def _validates(epoch: int, validation_freq: Any) -> bool:
     """Whether ``model.fit`` reports validation logs after ``epoch`` (0-based)."""
     if isinstance(validation_freq, int):
@@ -206,15 +183,19 @@ class _Runner:
                  progress: Any = None, checkpoints: Checkpoints | None = None) -> None:
         self.folds, self.config = folds, config
         self.jit_compile = all(use_xla(f.model) for f in folds) if jit_compile is None else jit_compile
-        self._graphs: dict[tuple, EpochGraph] = {}
+        self._graphs: dict[tuple, Any] = {}  # only the graph of the folds now training is kept
+        self.per_call = 1
         self.progress, self.checkpoints = progress, checkpoints
         self.epochs_done, self.saved_at, self.interrupted = 0, None, False
 
-    def _call(self, active: list[FusedFold]) -> list:
+    # the graph implementation (kfold.train.fused.engine.make_graph) and the epochs per call
+    # (engine.epochs_per_call); a call returns one list of logs per epoch
+    def _call(self, active: list[FusedFold], n_epochs: int) -> list:
         key = tuple(f.task.fold for f in active)
-        args = ([next(f.orders) for f in active], [f.train for f in active], [f.val for f in active])
+        args = ([[next(f.orders) for _ in range(n_epochs)] for f in active],
+                [f.train for f in active], [f.val for f in active])
         if key not in self._graphs:
-            self._graphs[key] = _graph(active, self.config.batch_size, self.jit_compile)
+            self._graphs = {key: make_graph(active, self.config, self.jit_compile, self.per_call)}
             return self._first_call(key, active, args)
         return self._graphs[key](*args)
 
@@ -226,7 +207,7 @@ class _Runner:
             if not self.jit_compile:
                 raise NotFusable(f"the fold models could not be traced into one graph ({error})") from error
         self.jit_compile = False
-        self._graphs = {key: _graph(active, self.config.batch_size, False)}
+        self._graphs = {key: make_graph(active, self.config, False, self.per_call)}
         return self._first_call(key, active, args)
 
     def state(self) -> FusedState:
@@ -259,15 +240,17 @@ class _Runner:
             self.progress.fused(len(self.folds), epochs)
             self.progress.epoch(sum(epochs if f.stopped else len(f.history) for f in self.folds),
                                 [f.history[-1] for f in self.folds if f.history])
+        self.per_call = epochs_per_call(self.folds, self.config)
         hard = False
         with _DeferredInterrupt() as interrupt:
             try:
-                for epoch in range(self.epochs_done, stop):
+                while self.epochs_done < stop:
                     active = [f for f in self.folds if not f.stopped]
                     if not active:
                         break
-                    self._epoch(epoch, active)
-                    self.epochs_done = epoch + 1
+                    n = min(self.per_call, stop - self.epochs_done)
+                    self._epochs(self.epochs_done, active, n)
+                    self.epochs_done += n
                     if self.checkpoints is not None and self.checkpoints.due(self.epochs_done):
                         self._save()
                     if interrupt.requested:
@@ -283,35 +266,37 @@ class _Runner:
             for callback in fold.callbacks:
                 callback.on_train_end()
 
-    def _epoch(self, epoch: int, active: list[FusedFold]) -> None:
+    def _epochs(self, first: int, active: list[FusedFold], n: int) -> None:
+        """Epochs ``first .. first + n - 1`` in one graph call (``n`` is 1 whenever a fold has callbacks)."""
         for fold in active:
             for callback in fold.callbacks:
-                callback.on_epoch_begin(epoch)
+                callback.on_epoch_begin(first)
         validation_freq = self.config.fit_kwargs.get("validation_freq", 1)
-        validates = _validates(epoch, validation_freq)
-        steps = 0
-        for fold, (train_logs, val_logs) in zip(active, self._call(active)):
-            fold.last_val = val_logs
-            if validates:
+        for epoch, results in enumerate(self._call(active, n), start=first):
+            validates = _validates(epoch, validation_freq)
+            steps = 0
+            for fold, (train_logs, val_logs) in zip(active, results):
+                fold.last_val = val_logs
+                if validates:
+                    for callback in fold.callbacks:
+                        callback.on_test_begin()
+                        callback.on_test_end(dict(val_logs))
+                    val_logs = {f"val_{k}": v for k, v in val_logs.items()}
+                else:
+                    val_logs = {}
+                # sorted, as Keras' CallbackList passes (and the sequential path records) them
+                logs = dict(sorted({**train_logs, **val_logs}.items()))
+                fold.history.append(logs)
                 for callback in fold.callbacks:
-                    callback.on_test_begin()
-                    callback.on_test_end(dict(val_logs))
-                val_logs = {f"val_{k}": v for k, v in val_logs.items()}
-            else:
-                val_logs = {}
-            # sorted, as Keras' CallbackList passes (and the sequential path records) them
-            logs = dict(sorted({**train_logs, **val_logs}.items()))
-            fold.history.append(logs)
-            for callback in fold.callbacks:
-                if type(callback) is import_keras().callbacks.TerminateOnNaN:
-                    callback.on_batch_end(0, {"loss": logs.get("loss")})  # its check, once an epoch
-                callback.on_epoch_end(epoch, logs)
-            fold.stopped = bool(fold.model.stop_training)
-            steps += 1 + (self.config.epochs - epoch - 1 if fold.stopped else 0)
-        if self.progress is not None:
-            self.progress.epoch(steps, [f.history[-1] for f in active])
-        if self.config.keras_verbose:
-            self._print_epoch(epoch, active)
+                    if type(callback) is import_keras().callbacks.TerminateOnNaN:
+                        callback.on_batch_end(0, {"loss": logs.get("loss")})  # its check, once an epoch
+                    callback.on_epoch_end(epoch, logs)
+                fold.stopped = bool(fold.model.stop_training)
+                steps += 1 + (self.config.epochs - epoch - 1 if fold.stopped else 0)
+            if self.progress is not None:
+                self.progress.epoch(steps, [f.history[-1] for f in active])
+            if self.config.keras_verbose:
+                self._print_epoch(epoch, active)
 
     def _print_epoch(self, epoch: int, active: list[FusedFold]) -> None:
         keys = list(active[0].history[-1])
