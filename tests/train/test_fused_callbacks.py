@@ -203,5 +203,5 @@ def test_progress_written_to_a_pipe_holds_no_carriage_return():
     assert "fold-epochs: 60/60 (100%)" in err and "folds: 3/3 (100%)" in err
     assert "Trained all 3 folds together in one compiled graph in " in err
     assert [line for line in lines if line.startswith("Fold 1/3")][0].count("s - ") == 0  # fused: no split time
-    assert any(line.startswith("Fold 1/3 - ") and "s - loss" in line for line in lines)  # sequential: its own
+    assert any(line.startswith("Fold 1/3 - ") and "s - val_loss" in line for line in lines)  # sequential: its own
     assert all("mean val_loss:" in line for line in lines if line.startswith(("fold-epochs:", "folds:")))

@@ -37,8 +37,9 @@ def kill_child(run_dir, log_dir, point, *extra):
 
 def count_epochs(monkeypatch):
     calls = []
-    epoch = _Runner._epoch
-    monkeypatch.setattr(_Runner, "_epoch", lambda self, e, active: (calls.append(e), epoch(self, e, active))[1])
+    epochs = _Runner._epochs  # one graph call: epochs first .. first + n - 1
+    monkeypatch.setattr(_Runner, "_epochs", lambda self, first, active, n: (calls.extend(range(first, first + n)),
+                                                                           epochs(self, first, active, n))[1])
     return calls
 
 

@@ -32,7 +32,7 @@ def data():
 
 def both(build, fold_data, monkeypatch, *, cv=4, **config):
     tasks = plan_folds(cv, len(fold_data.y), seed=0)
-    config = FitConfig(**{"epochs": 4, "batch_size": 5, "return_model": True, **config})
+    config = FitConfig(**{"epochs": 4, "batch_size": 5, "return_models": True, **config})
     stacked = run_folds_fused(build, fold_data, tasks, config)
     with monkeypatch.context() as patch:
         patch.setattr(engine, "USE_STACKED", False)

@@ -63,8 +63,9 @@ def epochs_per_call(folds: list, config: Any) -> int:
 def make_graph(folds: list, config: Any, jit_compile: bool, per_call: int) -> Any:
     """The graph that trains these folds: stacked where :func:`stack_reason` allows, else generic.
 
-    Only with XLA: without it the generic graph runs ``model.fit``'s own kernels and
-    keeps its numbers bit for bit, which the stacked form cannot.
+    Only with XLA, and only for folds without callbacks: without XLA the generic
+    graph runs ``model.fit``'s own kernels and keeps its numbers bit for bit, which
+    the stacked form cannot; a callback changes its own fold's optimizer or model.
 
     Examples
     --------
@@ -81,7 +82,11 @@ def make_graph(folds: list, config: Any, jit_compile: bool, per_call: int) -> An
     """
     models, train, val = [f.model for f in folds], [f.train for f in folds], [f.val for f in folds]
     n_train, n_val = [f.n_train for f in folds], [f.n_val for f in folds]
-    if USE_STACKED and jit_compile and stack_reason(models, train, val, n_train, config.batch_size) is None:
+    # callbacks act on each fold's own model and optimizer (a new learning rate, a stop, restored weights),
+    # which the stacked graph's one optimizer over all folds would not see: those folds train generically
+    callbacks = any(getattr(f, "callbacks", None) for f in folds)
+    if USE_STACKED and jit_compile and not callbacks and \
+            stack_reason(models, train, val, n_train, config.batch_size) is None:
         try:
             return StackedGraph(models, train, val, config.batch_size, jit_compile, per_call)
         except ValueError:  # the fold optimizers' states differ: train them generically
