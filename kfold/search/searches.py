@@ -89,8 +89,7 @@ def run_search(build_fn: Callable, candidates: list[dict], x: Any, y: Any, *, cv
                groups: Any = None, seed: int | None = None, verbose: int = 1, return_models: bool = False,
                strategy: str = "auto", run_dir: str | os.PathLike | None = None, overwrite: bool = False,
                save_weights: bool = False, checkpoint_every: int | None = None, on_error: str = "raise",
-               nan_policy: str = "raise",
-               executor: Any = "sequential", n_jobs: int | None = None, client: Any = None,
+               nan_policy: str = "raise", executor: Any = "sequential", n_jobs: int | None = None, client: Any = None,
                devices: Any = None, retries: int = 0, max_tasks_per_worker: int | None = None,
                record: dict | None = None) -> SearchResult:
     """Cross-validate each candidate on one fold manifest, choose, and refit.
@@ -183,8 +182,7 @@ def grid_search(build_fn: Callable, param_grid: Any, x: Any, y: Any, *, cv: Any 
                 groups: Any = None, seed: int | None = None, verbose: int = 1, return_models: bool = False,
                 strategy: str = "auto", run_dir: str | os.PathLike | None = None, overwrite: bool = False,
                 save_weights: bool = False, checkpoint_every: int | None = None, on_error: str = "raise",
-               nan_policy: str = "raise",
-                executor: Any = "sequential", n_jobs: int | None = None, client: Any = None,
+                nan_policy: str = "raise", executor: Any = "sequential", n_jobs: int | None = None, client: Any = None,
                 devices: Any = None, retries: int = 0, max_tasks_per_worker: int | None = None) -> SearchResult:
     """Cross-validate every combination of ``param_grid`` and pick the best (params, epoch).
 
