@@ -92,7 +92,7 @@ def run_boston(args: argparse.Namespace) -> None:
     if not args.no_final:
         epochs = result.best_epoch("val_mae", skip=args.skip, smooth=smooth).epoch
         final = kfold.fit_final(build_book_model, x, y, epochs=epochs, batch_size=args.batch_size,
-                                preprocess=kfold.Standardize(), seed=args.seed)
+                                preprocess=kfold.Standardize(), seed=args.seed, verbose=0)  # the line below says it
         mae = final.evaluate(x_test, y_test)["mae"]
         print(f"Final model: {epochs} epochs on all {len(x)} samples; test MAE {mae:.2f} "
               f"(${mae * 1000:,.0f}) on {len(x_test)} test samples")
