@@ -68,8 +68,8 @@ def executor_names():
 def test_oof_travels_back_from_workers(regression_data, name):
     x, y = regression_data
     kwargs = dict(cv=3, epochs=2, batch_size=8, seed=0, verbose=0, preprocess=kfold.Standardize(),
-                  return_predictions=True)
-    reference = kfold.cross_validate(make_regressor, x, y, strategy="sequential", **kwargs)
+                  return_predictions=True, strategy="sequential")  # one fold per task, as the reference
+    reference = kfold.cross_validate(make_regressor, x, y, **kwargs)
     with make_executor(name, n_jobs=2) as executor:
         result = kfold.cross_validate(make_regressor, x, y, executor=executor, return_models=True, **kwargs)
     assert result.params["executor"] == name

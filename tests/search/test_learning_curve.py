@@ -43,7 +43,7 @@ def test_every_size_trains_on_the_same_folds_with_the_stated_sizes(curve):
 
 def test_scores_are_read_at_each_sizes_selected_epoch(curve):
     result, _, _ = curve
-    assert result.key == "val_mae" and result.train_key == "mae"
+    assert result.key == "val_loss" and result.train_key == "loss"  # summary()'s default key (issue 12)
     for i, cv_result in enumerate(result.results):
         epoch = cv_result.best_epoch("val_mae").epoch
         assert result.selected_epochs[i] == epoch

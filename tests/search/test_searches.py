@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 import kfold
+import kfold.search._training
 import kfold.search.searches
 from kfold.results.outcome import FoldOutcome
 from kfold import CVHistory, CVResult, KFold, SearchResult
@@ -219,7 +220,7 @@ def test_bad_candidates_are_refused_before_training(monkeypatch, candidate, erro
     def no_training(*args, **kwargs):
         raise AssertionError("trained before checking the candidates")
 
-    monkeypatch.setattr(kfold.search.searches, "train_runs", no_training)
+    monkeypatch.setattr(kfold.search._training, "train_runs", no_training)
     with pytest.raises(error, match=match):
         kfold.grid_search(build_units, {k: [v] for k, v in candidate.items()}, np.zeros((10, 3)),
                           np.zeros(10), cv=2, epochs=1, verbose=0)
@@ -261,7 +262,7 @@ def fake_train_runs(calls):
 
 def test_every_candidate_gets_the_same_folds_and_seed(monkeypatch, capsys):
     calls = []
-    monkeypatch.setattr(kfold.search.searches, "train_runs", fake_train_runs(calls))
+    monkeypatch.setattr(kfold.search._training, "train_runs", fake_train_runs(calls))
     cv = KFold(2, shuffle=True)  # no random_state: planned once, so still the same folds for all
     search = kfold.grid_search(lambda units: units, {"units": [2, 4, 8], "batch_size": [5]}, np.zeros((10, 1)),
                                np.zeros(10), cv=cv, epochs=6, refit=False, seed=7, strategy="sequential")
@@ -281,7 +282,7 @@ def test_every_candidate_gets_the_same_folds_and_seed(monkeypatch, capsys):
 
 def test_unknown_select_is_refused_before_any_candidate_trains(monkeypatch):
     calls = []
-    monkeypatch.setattr(kfold.search.searches, "cross_validate", fake_cross_validate(calls))
+    monkeypatch.setattr(kfold.search._training, "train_runs", fake_train_runs(calls))
     with pytest.raises(ValueError, match=r"Invalid `select`.*\['loss', 'val_loss'\]"):
         kfold.grid_search(lambda units: make_regressor(n_features=1, units=units, metrics=()), {"units": [2, 4]},
                           np.zeros((10, 1)), np.zeros(10), cv=2, epochs=3, select="val_accuracy", verbose=0)
@@ -290,7 +291,7 @@ def test_unknown_select_is_refused_before_any_candidate_trains(monkeypatch):
 
 def test_unknown_select_the_early_check_cannot_tell_fails_after_the_first_candidate(monkeypatch):
     calls = []
-    monkeypatch.setattr(kfold.search.searches, "train_runs", fake_train_runs(calls))
+    monkeypatch.setattr(kfold.search._training, "train_runs", fake_train_runs(calls))
     with pytest.raises(ValueError, match=r"Invalid `select`.*\['val_loss'\]"):
         kfold.grid_search(lambda units: units, {"units": [2, 4]}, np.zeros((10, 1)), np.zeros(10),
                           cv=2, epochs=3, select="val_accuracy", verbose=0)

@@ -87,7 +87,8 @@ def test_the_mnist_like_model_alone_equals_the_group(monkeypatch):
     alone_and_together(mnist_like, mnist_shaped(), FitConfig(epochs=2, batch_size=32))
 
 
-def test_stacked_folds_alone_equal_the_group_to_float_rounding():
+def test_stacked_folds_alone_equal_the_group_to_float_rounding(monkeypatch):
+    monkeypatch.setattr(engine, "USE_STACKED", True)  # opt-in
     alone_and_together(small_dense, regression(62), FitConfig(epochs=3, batch_size=8), rtol=1e-5)
 
 

@@ -30,6 +30,12 @@ def data():
     return x, y
 
 
+@pytest.fixture(autouse=True)
+def stacked_on(monkeypatch):
+    """The stacked path is opt-in: these tests turn it on (``both`` turns it off for the generic run)."""
+    monkeypatch.setattr(engine, "USE_STACKED", True)
+
+
 def both(build, fold_data, monkeypatch, *, cv=4, **config):
     tasks = plan_folds(cv, len(fold_data.y), seed=0)
     config = FitConfig(**{"epochs": 4, "batch_size": 5, "return_models": True, **config})
