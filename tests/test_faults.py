@@ -145,18 +145,20 @@ def test_unwritable_search_run_dir_is_refused_before_training(tmp_path):
     assert calls == []
 
 
-@pytest.mark.skipif(hasattr(os, "geteuid") and os.geteuid() == 0,
-                    reason="root ignores permission bits; the tests with a file in the way cover root")
-def test_read_only_folder_is_refused_before_training(tmp_path):
+def test_read_only_folder_is_refused_before_training(tmp_path, monkeypatch):
     locked = tmp_path / "locked"
     locked.mkdir()
-    locked.chmod(0o500)
+    real_mkdir = Path.mkdir
+
+    def refuse_inside_locked(self, *args, **kwargs):  # what a read-only folder does, even to root
+        if locked in self.parents:
+            raise PermissionError(13, "Permission denied", str(self))
+        return real_mkdir(self, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "mkdir", refuse_inside_locked)
     build, (x, y) = Builds(), data()
-    try:
-        with pytest.raises(ValueError, match=r"Invalid `run_dir`.*PermissionError"):
-            kfold.cross_validate(build, x, y, cv=3, epochs=1, verbose=0, run_dir=locked / "run")
-    finally:
-        locked.chmod(0o700)
+    with pytest.raises(ValueError, match=r"Invalid `run_dir`.*PermissionError"):
+        kfold.cross_validate(build, x, y, cv=3, epochs=1, verbose=0, run_dir=locked / "run")
     assert build.calls == 0
 
 

@@ -45,10 +45,10 @@ def test_scores_are_read_at_each_sizes_selected_epoch(curve):
     result, _, _ = curve
     assert result.key == "val_loss" and result.train_key == "loss"  # summary()'s default key (issue 12)
     for i, cv_result in enumerate(result.results):
-        epoch = cv_result.best_epoch("val_mae").epoch
+        epoch = cv_result.best_epoch("val_loss").epoch
         assert result.selected_epochs[i] == epoch
-        np.testing.assert_array_equal(result.val_scores[i], cv_result.history["val_mae"][:, epoch - 1])
-        np.testing.assert_array_equal(result.train_scores[i], cv_result.history["mae"][:, epoch - 1])
+        np.testing.assert_array_equal(result.val_scores[i], cv_result.history["val_loss"][:, epoch - 1])
+        np.testing.assert_array_equal(result.train_scores[i], cv_result.history["loss"][:, epoch - 1])
     np.testing.assert_allclose(result.val_mean, result.val_scores.mean(axis=1))
     np.testing.assert_allclose(result.val_std, result.val_scores.std(axis=1, ddof=1))
     lines = []
