@@ -23,6 +23,7 @@ minus the steady cost of the epochs it trained (median of the later calls).
 Run from the repository root::
 
     .venv/bin/python scripts/bench_speed.py --reference ../shared/reference [--repeats 3] [--out ref.json]
+    .venv/bin/python scripts/bench_reference.py --reference ../shared/reference --stacked  # the opt-in path
 
 It prints Markdown tables for BENCHMARKS.md. It asserts nothing about time.
 """
@@ -180,7 +181,13 @@ if __name__ == "__main__":
     parser.add_argument("--only")
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--out")
+    parser.add_argument("--stacked", action="store_true",
+                        help="turn on the opt-in stacked Dense path (kfold.train.fused.engine.USE_STACKED)")
     args = parser.parse_args()
+    if args.stacked:
+        from kfold.train.fused import engine
+
+        engine.USE_STACKED = True
     found = run_reference_benchmark(args.reference, args.repeats, args.only, args.quick)
     print(reference_table(found))
     if args.out:
