@@ -38,6 +38,7 @@ from kfold.train.final import fit_final
 from kfold.core.seeds import resolve_seed
 from kfold.train.cross_validation import plan_folds
 from kfold.search.rundir import open_search_dir
+from kfold.search.pruning import check_pruner, pruned_trainer
 
 __all__ = ["grid_search", "random_search", "run_search", "describe_cv"]
 
@@ -146,7 +147,7 @@ def run_search(build_fn: Callable, candidates: list[dict], x: Any, y: Any, *, cv
                callbacks: Any = None, fit_kwargs: dict | None = None, sample_weight: Any = None,
                groups: Any = None, seed: int | None = None, verbose: int = 1,
                record: dict | None = None, run_dir: str | os.PathLike | None = None,
-               overwrite: bool = False, **cv_kwargs: Any) -> SearchResult:
+               overwrite: bool = False, prune: Any = None, **cv_kwargs: Any) -> SearchResult:
     """Cross-validate each candidate on one fold manifest, choose, and refit.
 
     The engine behind :func:`grid_search` and :func:`random_search`; the
@@ -167,6 +168,7 @@ def run_search(build_fn: Callable, candidates: list[dict], x: Any, y: Any, *, cv
     """
 
     _check_options(select, skip, smooth, rule, mode, refit_epochs, verbose)
+    check_pruner(prune, run_dir)
     routed = check_candidates(build_fn, candidates, epochs=epochs, batch_size=batch_size,
                               fit_kwargs=fit_kwargs)
     x, y, groups = as_arrays(x, "x"), as_arrays(y, "y"), as_arrays(groups, "groups")
@@ -199,6 +201,9 @@ def run_search(build_fn: Callable, candidates: list[dict], x: Any, y: Any, *, cv
     with open_executor(**options) as executor:  # one pool or cluster serves every candidate
         run_dirs = [None if store is None else store.candidate_dir(i) for i in range(len(candidates))]
         train = _one_by_one if executor.in_process else _all_at_once
+        if prune is not None:  # issue 14: candidates trained epoch by epoch, stopped by the pruner
+            train = pruned_trainer(prune, select=select, smooth=smooth, mode=mode, run_dir=run_dir)
+            record["prune"] = repr(prune)
         with _naming_candidate(candidates):
             results = train(build_fn, routed, x, y, PredefinedSplits(folds), shared, run_dirs, executor, report)
     search = SearchResult(results, list(candidates), select=select, skip=skip, smooth=smooth,
@@ -220,7 +225,7 @@ def grid_search(build_fn: Callable, param_grid: Any, x: Any, y: Any, *, cv: Any 
                 callbacks: Any = None, fit_kwargs: dict | None = None, sample_weight: Any = None,
                 groups: Any = None, seed: int | None = None, verbose: int = 1,
                 run_dir: str | os.PathLike | None = None, overwrite: bool = False,
-                **cv_kwargs: Any) -> SearchResult:
+                prune: Any = None, **cv_kwargs: Any) -> SearchResult:
     """Cross-validate every combination of ``param_grid`` and pick the best (params, epoch).
 
     Parameters
@@ -269,6 +274,13 @@ def grid_search(build_fn: Callable, param_grid: Any, x: Any, y: Any, *, cv: Any 
         ``mode``, ``rule`` or the refit reuses every candidate.
     overwrite : bool
         With ``run_dir``: delete the folder's old search and start fresh.
+    prune : kfold.MedianPruner, optional
+        Stop a candidate early when its fold-mean ``select`` curve is clearly
+        worse than the candidates' before it (the rule is the pruner's).
+        Candidates then train one after another in this process, fused and
+        epoch by epoch; a stopped one keeps its curves up to that epoch
+        (``search.stopped`` says when and why) and is not chosen. Not with
+        ``run_dir`` nor with an executor of worker processes.
     **cv_kwargs
         Passed on to :func:`kfold.cross_validate`: ``strategy``, ``on_error``,
         ``executor``, ``n_jobs``, ``client``, ``devices``, ``retries``,
@@ -304,7 +316,7 @@ def grid_search(build_fn: Callable, param_grid: Any, x: Any, y: Any, *, cv: Any 
                       mode=mode, refit=refit, refit_epochs=refit_epochs, preprocess=preprocess,
                       callbacks=callbacks, fit_kwargs=fit_kwargs, sample_weight=sample_weight,
                       groups=groups, seed=seed, verbose=verbose, record={"kind": "grid"}, run_dir=run_dir,
-                      overwrite=overwrite, **cv_kwargs)
+                      overwrite=overwrite, prune=prune, **cv_kwargs)
 
 
 def random_search(build_fn: Callable, param_distributions: Any, x: Any, y: Any, *, n_iter: int = 10,

@@ -62,6 +62,7 @@ def architecture_key(model: Any, batch_size: int, sizes: tuple) -> str | None:
     --------
     >>> import keras
     >>> def build(lr, units=2):
+    ...     keras.backend.clear_session()  # as kfold does before each build: the same layer names
     ...     model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(units)])
     ...     model.compile(optimizer=keras.optimizers.SGD(lr), loss="mse")
     ...     model.optimizer.build(model.trainable_variables)
