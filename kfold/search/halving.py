@@ -176,6 +176,7 @@ def halving_search(build_fn: Callable, params: Any, x: Any, y: Any, *, cv: Any =
         _record(result, cv, i, candidates[i])
         _check_select(result, select)
     record["rounds"] = rounds
+    record["graph_traces"] = steps.pool.traces
     search = SearchResult(results, list(candidates), select=select, skip=skip, smooth=smooth,
                           mode=mode, rule=rule, params=record)
     if refit:

@@ -39,6 +39,7 @@ from kfold.core.seeds import resolve_seed
 from kfold.train.cross_validation import plan_folds
 from kfold.search.rundir import open_search_dir
 from kfold.search.pruning import check_pruner, pruned_trainer
+from kfold.train.fused.continuation import sharing_graphs
 
 __all__ = ["grid_search", "random_search", "run_search", "describe_cv"]
 
@@ -204,8 +205,9 @@ def run_search(build_fn: Callable, candidates: list[dict], x: Any, y: Any, *, cv
         if prune is not None:  # issue 14: candidates trained epoch by epoch, stopped by the pruner
             train = pruned_trainer(prune, select=select, smooth=smooth, mode=mode, run_dir=run_dir)
             record["prune"] = repr(prune)
-        with _naming_candidate(candidates):
+        with _naming_candidate(candidates), sharing_graphs() as pool:  # one compiled graph per architecture
             results = train(build_fn, routed, x, y, PredefinedSplits(folds), shared, run_dirs, executor, report)
+        record["graph_traces"] = pool.traces
     search = SearchResult(results, list(candidates), select=select, skip=skip, smooth=smooth,
                           mode=mode, rule=rule, params=record)
     if refit:

@@ -26,7 +26,7 @@ from kfold.results.outcome import FoldOutcome
 from kfold.search.candidates import bind
 from kfold.train.cross_validation import plan_run
 from kfold.train.fold import non_finite_loss
-from kfold.train.fused.continuation import ContinuedFolds, GraphPool
+from kfold.train.fused.continuation import ContinuedFolds, GraphPool, active_pool
 from kfold.train.fused.prepare import NotFusable
 
 __all__ = ["Stepwise", "running_score", "check_in_process"]
@@ -123,7 +123,7 @@ class Stepwise:
                  "sequential", "Leave strategy at its default")
         self.build_fn, self.routed, self.x, self.y, self.cv = build_fn, routed, x, y, cv
         self.shared, self.select = shared, select
-        self.pool = GraphPool()
+        self.pool = active_pool() or GraphPool()
         self.runs: dict[int, Any] = {}
         self.trained: dict[int, ContinuedFolds] = {}
         self.failures: dict[int, str] = {}
@@ -134,7 +134,7 @@ class Stepwise:
                        batch_size=r["batch_size"], fit_kwargs=r["fit"], **self.shared)
         try:
             folds = ContinuedFolds(run.build_fn, run.data, run.tasks, run.config, pool=self.pool)
-        except NotFusable as error:
+        except NotFusable as error:  # noqa: F841 - named in the message
             fail("build_fn", "a model and settings the fused engine can train (it pauses and continues them)",
                  f"candidate {i + 1}", f"Fused training is not possible: {error}")
         self.runs[i] = run

@@ -26,6 +26,7 @@ from kfold.train.fold import FitConfig, FoldData, FoldTask, non_finite_loss, run
 from kfold.core.errors import FoldError
 from kfold.results.outcome import FoldOutcome
 from kfold.train.fused.runner import NotFusable, check_fusable, run_folds_fused
+from kfold.train.fused.continuation import active_pool, train_pooled
 from kfold.train.progress import FoldProgress
 
 __all__ = ["STRATEGIES", "ON_ERROR", "check_strategy", "run_folds", "CandidateFold", "run_candidate_fold", "run_many"]
@@ -74,7 +75,9 @@ def _sequential(build_fn: Callable, data: FoldData, tasks: list[FoldTask], confi
 
 def _fused(build_fn: Callable, data: FoldData, tasks: list[FoldTask], config: FitConfig,
            finish: _Finish) -> list[FoldOutcome]:
-    outcomes = run_folds_fused(build_fn, data, tasks, config)
+    pool = active_pool()  # issue 14: within a search, one compiled graph per architecture
+    outcomes = run_folds_fused(build_fn, data, tasks, config) if pool is None else \
+        train_pooled(build_fn, data, tasks, config, pool)
     finish.progress.note(f"Trained all {len(tasks)} folds together in one compiled graph (strategy=\"fused\")")
     return [finish(outcome) for outcome in outcomes]
 

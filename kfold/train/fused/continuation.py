@@ -29,9 +29,11 @@ epoch's bookkeeping (callbacks, logs) is the same code as ``_Runner.run``'s loop
 """
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import json
 import time
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 import numpy as np
 
@@ -40,7 +42,9 @@ from kfold.train.fold import FitConfig, FoldData, FoldTask
 from kfold.train.fused.prepare import NotFusable, prepare_folds
 from kfold.train.fused.runner import _Runner, _history, _scores, check_data_fusable, check_fusable
 
-__all__ = ["ContinuedFolds", "GraphPool", "architecture_key"]
+__all__ = ["ContinuedFolds", "GraphPool", "architecture_key", "sharing_graphs", "active_pool", "train_pooled"]
+
+_POOL: contextvars.ContextVar = contextvars.ContextVar("kfold_graph_pool", default=None)
 
 
 def _state_variables(model: Any) -> list:
@@ -116,6 +120,7 @@ class GraphPool:
     def __init__(self) -> None:
         self.slots: dict[str, _Slot] = {}
         self._private: list[_Slot] = []
+        self._released = 0  # traces of private slots already let go
 
     def slot_for(self, key: str | None, models: list) -> _Slot:
         """The slot of ``key`` (created with ``models`` the first time); a private slot for None."""
@@ -125,11 +130,20 @@ class GraphPool:
             return slot
         return self.slots.setdefault(key, _Slot(models))
 
+    def release(self, slot: _Slot) -> None:
+        """Let a private slot (its models and graphs) go once its candidate is done; its traces stay counted."""
+        if any(s is slot for s in self._private):
+            self._released += _traces(slot)
+            self._private = [s for s in self._private if s is not slot]
+
     @property
     def traces(self) -> int:
         """Graphs traced so far (each ``tf.function`` counts its own traces)."""
-        return sum(graph._function.experimental_get_tracing_count()
-                   for slot in [*self.slots.values(), *self._private] for graph in slot.graphs.values())
+        return self._released + sum(_traces(slot) for slot in [*self.slots.values(), *self._private])
+
+
+def _traces(slot: _Slot) -> int:
+    return sum(graph._function.experimental_get_tracing_count() for graph in slot.graphs.values())
 
 
 class _Epochs(_Runner):
@@ -203,10 +217,11 @@ class ContinuedFolds:
         self.config, self.epoch, self._state = config, 0, None
         self.folds = prepare_folds(build_fn, data, tasks, config)
         self._own = [f.model for f in self.folds]
-        pool = pool or GraphPool()
+        self.pool = pool = pool or GraphPool()
         sizes = tuple((f.n_train, f.n_val) for f in self.folds)
         keys = {architecture_key(m, config.batch_size, sizes) for m in self._own}
-        key = keys.pop() if len(keys) == 1 else None
+        # a returned model must stay this candidate's: such runs never lend their models to a slot
+        key = keys.pop() if len(keys) == 1 and not config.return_model else None
         self.slot = pool.slot_for(key, self._own)
         if self.slot.models is not self._own:  # a shared slot: keep only our state, train its models
             self._state = [[v.numpy() for v in _state_variables(m)] for m in self._own]
@@ -295,4 +310,54 @@ class ContinuedFolds:
                 fold=fold.task.fold, history=_history(fold.history), scores=scores, fit_time=share,
                 score_time=time.perf_counter() - start, model=model,
                 preprocess=fold.preprocess if self.config.return_model else None))
+        self.pool.release(self.slot)
         return outcomes
+
+
+@contextlib.contextmanager
+def sharing_graphs(pool: GraphPool | None = None) -> Iterator[GraphPool]:
+    """Within the block, fused runs of one architecture share compiled graphs (one pool).
+
+    What a search wraps around its candidates' ``cross_validate`` calls;
+    :func:`kfold.train.strategy.run_folds` then trains fused folds with
+    :func:`train_pooled`.
+
+    Examples
+    --------
+    >>> with sharing_graphs() as pool:
+    ...     active_pool() is pool
+    True
+    >>> active_pool() is None
+    True
+    """
+    pool = pool or GraphPool()
+    token = _POOL.set(pool)
+    try:
+        yield pool
+    finally:
+        _POOL.reset(token)
+
+
+def active_pool() -> GraphPool | None:
+    """The pool of the enclosing :func:`sharing_graphs` block, or None."""
+    return _POOL.get()
+
+
+def train_pooled(build_fn: Callable[[], Any], data: FoldData, tasks: list[FoldTask], config: FitConfig,
+                 pool: GraphPool) -> list[FoldOutcome]:
+    """``run_folds_fused``'s outcomes, training with (and adding to) ``pool``'s compiled graphs.
+
+    Examples
+    --------
+    >>> from kfold.train.keras_fit import doctest_model
+    >>> x, y = np.random.rand(12, 2), np.random.rand(12)
+    >>> tasks = [FoldTask(0, np.arange(6, 12), np.arange(6), 1), FoldTask(1, np.arange(6), np.arange(6, 12), 2)]
+    >>> pool = GraphPool()
+    >>> for lr in (0.1, 0.2):
+    ...     _ = train_pooled(doctest_model, FoldData(x, y), tasks, FitConfig(epochs=2, batch_size=4), pool)
+    >>> pool.traces
+    1
+    """
+    run = ContinuedFolds(build_fn, data, tasks, config, pool=pool)
+    run.train_to(config.epochs)
+    return run.outcomes()
