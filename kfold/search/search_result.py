@@ -178,10 +178,23 @@ class SearchResult(Saved):
                      self.select, "Pass select='val_loss' or the validation metric to select on")
         self.mode = resolve_mode(self.mode, self.select)
         options = dict(skip=self.skip, smooth=self.smooth, mode=self.mode)
-        self.selections = [r.best_epoch(self.select, rule=self.rule, **options) for r in self.results]
-        best_points = [r.best_epoch(self.select, rule="min", **options).value for r in self.results]
+        self.selections = [self._selection(i, self.rule, options) for i in range(len(self.results))]
+        best_points = [self._selection(i, "min", options).value for i in range(len(self.results))]
         self.selection_scores = np.array(best_points, dtype=float)
         self.best_index = int(self._choice_ranks().argmin())
+
+    def _selection(self, i: int, rule: str, options: dict) -> EpochSelection:
+        """Candidate ``i``'s selection; all NaN for a candidate stopped early without a finite value."""
+        result = self.results[i]
+        try:
+            return result.best_epoch(self.select, rule=rule, **options)
+        except ValueError:
+            if i not in self.stopped:
+                raise
+        nan = float("nan")
+        return EpochSelection(epoch=max(1, result.history.n_epochs), value=nan, mean=nan, std=nan, sem=nan,
+                              n_folds=0, key=self.select, mode=self.mode, rule=rule, skip=self.skip,
+                              smooth=self.smooth)
 
     def _choice_ranks(self) -> np.ndarray:
         """``_rank`` of the selection scores, the candidates stopped early ranked after all the others."""

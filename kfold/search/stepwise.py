@@ -170,6 +170,7 @@ class Stepwise:
                 error.candidate = i
                 raise error
             self.failures[i] = f"fold {fold.task.fold + 1}: {problem}"
+            return
 
     def epochs_trained(self, i: int) -> int:
         """Epochs trained so far by candidate ``i``'s longest-running fold."""
