@@ -29,8 +29,8 @@ def test_warmup_min_candidates_and_interval():
     others = [1.0, 1.0, 1.0]
     assert [pruner.checks(e) for e in range(1, 9)] == [False, False, False, True, False, True, False, True]
     assert pruner.decide(3, mean=9.0, sem=0.0, others=others, mode="min") is None  # warmup
-    assert pruner.decide(5, mean=9.0, sem=0.0, others=others, mode="min") is not None
-    assert pruner.decide(6, mean=9.0, sem=0.0, others=others, mode="min") is None  # not a checked epoch
+    assert pruner.decide(6, mean=9.0, sem=0.0, others=others, mode="min") is not None
+    assert pruner.decide(5, mean=9.0, sem=0.0, others=others, mode="min") is None  # not a checked epoch
     assert pruner.decide(4, mean=9.0, sem=0.0, others=[1.0, 1.0, float("nan")], mode="min") is None  # 2 < 3
 
 
@@ -49,7 +49,7 @@ def test_bad_pruners_are_refused():
 
 # ---------------------------------------------------------------- in a search
 
-GRID = {"lr": [0.03, 0.02, 0.01, 0.0, 0.0]}  # the frozen two are behind from epoch 2 on
+GRID = {"lr": [0.01, 0.02, 0.03, 0.0, 0.0]}  # each better than the ones before, but the frozen two
 
 
 @pytest.fixture(scope="module")
