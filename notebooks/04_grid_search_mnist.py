@@ -117,7 +117,7 @@ search = kfold.grid_search(
     seed=SEED, verbose=1,
 )
 grid_seconds = time.perf_counter() - start
-print(f"{grid_seconds:.0f} s, {search.params['graph_traces']} compiled graphs for {len(search.candidates)} "
+print(f"{grid_seconds:.0f} s, {search.graph_traces} compiled graphs for {len(search.candidates)} "
       "candidates (the learning rates of one `nodes` share a graph)")
 
 # %% [markdown]

@@ -93,7 +93,7 @@ def _search_details(search, p):
     fold_epochs = sum(int(np.sum(r.history.epochs_run)) for r in search.results)
     return {"best_params": search.best_params, "best_epoch": search.best_epoch,
             "cv_accuracy": float(search.best_score), "fold_epochs": fold_epochs,
-            "graph_traces": search.params.get("graph_traces"),
+            "graph_traces": search.graph_traces,
             "stopped": len(search.stopped), "table": search, "n_folds": len(p["folds"])}
 
 

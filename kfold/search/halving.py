@@ -176,9 +176,8 @@ def halving_search(build_fn: Callable, params: Any, x: Any, y: Any, *, cv: Any =
         _record(result, cv, i, candidates[i])
         _check_select(result, select)
     record["rounds"] = rounds
-    record["graph_traces"] = steps.pool.traces
     search = SearchResult(results, list(candidates), select=select, skip=skip, smooth=smooth,
-                          mode=mode, rule=rule, params=record)
+                          mode=mode, rule=rule, params=record, graph_traces=steps.pool.traces)
     if refit:
         best = routed[search.best_index]
         search.refit_epochs = refit_epochs_for(refit_epochs, search.best_epoch, folds, n_samples(x))

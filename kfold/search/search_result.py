@@ -137,6 +137,10 @@ class SearchResult(Saved):
         The best candidate retrained on all the data (``refit=True``); not saved.
     refit_epochs : int or None
         The number of epochs ``best_model`` was trained for.
+    graph_traces : int or None
+        Fused training graphs traced (and compiled) by the search: one per
+        architecture (candidates that differ only in the learning rate share
+        one); not saved.
 
     Examples
     --------
@@ -165,6 +169,7 @@ class SearchResult(Saved):
     params: dict = dataclasses.field(default_factory=dict)
     best_model: Any = None
     refit_epochs: int | None = None
+    graph_traces: int | None = None
 
     def __post_init__(self) -> None:
         if not self.results or len(self.results) != len(self.candidates):

@@ -207,9 +207,9 @@ def run_search(build_fn: Callable, candidates: list[dict], x: Any, y: Any, *, cv
             record["prune"] = repr(prune)
         with _naming_candidate(candidates), sharing_graphs() as pool:  # one compiled graph per architecture
             results = train(build_fn, routed, x, y, PredefinedSplits(folds), shared, run_dirs, executor, report)
-        record["graph_traces"] = pool.traces
     search = SearchResult(results, list(candidates), select=select, skip=skip, smooth=smooth,
                           mode=mode, rule=rule, params=record)
+    search.graph_traces = pool.traces
     if refit:
         best = routed[search.best_index]
         search.refit_epochs = refit_epochs_for(refit_epochs, search.best_epoch, folds, n_samples(x))

@@ -97,7 +97,7 @@ def test_survivors_continue_bitwise_as_if_never_paused(search):
 
 
 def test_one_graph_for_candidates_that_differ_in_learning_rate_only(search):
-    assert search.params["graph_traces"] == 1
+    assert search.graph_traces == 1
 
 
 def test_plot_draws_stopped_curves_to_where_they_end(search):

@@ -104,10 +104,10 @@ def test_one_compiled_graph_per_architecture():
     grid = {"units": [2, 4], "lr": [0.01, 0.02, 0.03]}
     options = dict(cv=3, epochs=2, batch_size=8, seed=0, verbose=0, refit=False)
     search = kfold.grid_search(build_sgd, grid, x, y, **options)
-    assert search.params["graph_traces"] == 2
+    assert search.graph_traces == 2
     assert all(r.params["strategy"] == "fused" for r in search.results)
     alone = kfold.cross_validate(lambda: build_sgd(units=4, lr=0.03), x, y, cv=search.folds, epochs=2,
                                  batch_size=8, seed=0, verbose=0)
     np.testing.assert_array_equal(search.results[5].history["val_loss"], alone.history["val_loss"])
     batches = kfold.grid_search(build_sgd, {"lr": [0.01, 0.02], "batch_size": [4, 8]}, x, y, **options)
-    assert batches.params["graph_traces"] == 2  # another batch size is another graph
+    assert batches.graph_traces == 2  # another batch size is another graph

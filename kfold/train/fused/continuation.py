@@ -214,7 +214,7 @@ class ContinuedFolds:
         if reason:
             raise NotFusable(reason)
         start = time.perf_counter()
-        self.config, self.epoch, self._state = config, 0, None
+        self.config, self.epoch, self._state, self._done = config, 0, None, False
         self.folds = prepare_folds(build_fn, data, tasks, config)
         self._own = [f.model for f in self.folds]
         self.pool = pool = pool or GraphPool()
@@ -246,6 +246,8 @@ class ContinuedFolds:
         owner = self.slot.owner
         if owner is self:
             return
+        if self._done:
+            raise RuntimeError("this run's outcomes were taken: its state is no longer kept")
         if owner is not None:
             owner._state = [[v.numpy() for v in _state_variables(m)] for m in self.slot.models]
         for model, values in zip(self.slot.models, self._state):
@@ -311,6 +313,9 @@ class ContinuedFolds:
                 score_time=time.perf_counter() - start, model=model,
                 preprocess=fold.preprocess if self.config.return_model else None))
         self.pool.release(self.slot)
+        if self.slot.owner is self:  # done: the next candidate of the slot need not save this state
+            self.slot.owner = None
+        self._done = True
         return outcomes
 
 
