@@ -37,6 +37,7 @@ _EXPORTS = {
     # training
     "cross_validate": "train.cross_validation",
     "fit_final": "train.final",
+    "cross_val_predict": "train.oof",
     "FinalModel": "train.final",
     "Standardize": "data.preprocessing",
     "FoldError": "core.errors",
@@ -45,6 +46,7 @@ _EXPORTS = {
     "CVResult": "results.cv_result",
     "CVHistory": "results.history",
     "load": "loading",
+    "FoldEnsemble": "results.ensemble",
     # reporting and plots
     "smooth_curve": "results.curves",
     "mean_curve": "results.curves",
@@ -67,6 +69,9 @@ _EXPORTS = {
     "NestedResult": "search.nested",
     "plot_search": "search.plots",
     "plot_search_heatmap": "search.plots",
+    "learning_curve": "search.learning_curve",
+    "LearningCurveResult": "search.learning_curve",
+    "plot_learning_curve": "search.learning_plot",
 }
 
 __all__ = sorted(_EXPORTS) + ["datasets", "__version__"]

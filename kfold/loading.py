@@ -7,15 +7,17 @@ from typing import Any
 
 from kfold.core.checks import Described, fail
 from kfold.results.cv_result import CVResult
+from kfold.results.ensemble import ENSEMBLE_FILE, FoldEnsemble
 from kfold.results.rundir import load_run, read_manifest
 from kfold.results.saving import read_result_file
+from kfold.search.learning_curve import LearningCurveResult
 from kfold.search.nested import NestedResult
 from kfold.search.rundir import load_search
 from kfold.search.search_result import SearchResult
 
 __all__ = ["load"]
 
-_KINDS = {cls.kind: cls for cls in (CVResult, SearchResult, NestedResult)}
+_KINDS = {cls.kind: cls for cls in (CVResult, SearchResult, NestedResult, LearningCurveResult)}
 
 
 def _kind_of(data: dict) -> str:
@@ -34,8 +36,10 @@ def load(path: str | os.PathLike) -> Any:
     folds only); a ``grid_search``/``random_search`` run directory its
     :class:`~kfold.SearchResult` (finished candidates only, no ``best_model``: see
     :func:`kfold.search.rundir.load_search`). A JSON file written by
-    ``CVResult.save``, ``SearchResult.save`` or ``NestedResult.save`` gives that
-    result back. Loading never changes what is on disk.
+    ``CVResult.save``, ``SearchResult.save``, ``NestedResult.save`` or
+    ``LearningCurveResult.save`` gives that
+    result back; a folder written by :meth:`kfold.FoldEnsemble.save` its
+    :class:`~kfold.FoldEnsemble`. Loading never changes what is on disk.
 
     Examples
     --------
@@ -50,6 +54,8 @@ def load(path: str | os.PathLike) -> Any:
     {'loss': [1.0]}
     """
     path = Path(path)
+    if path.is_dir() and (path / ENSEMBLE_FILE).exists():
+        return FoldEnsemble.load(path)
     if path.is_dir():
         manifest = read_manifest(path)
         return load_search(path, manifest) if manifest.get("kind") == "search" else load_run(path, manifest)

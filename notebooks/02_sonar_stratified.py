@@ -143,7 +143,7 @@ results = {
     "Larger": kfold.cross_validate(build_larger, x, y, preprocess=kfold.Standardize(), **settings),
 }
 for name, result in results.items():
-    accuracy = result.scores["accuracy"] * 100
+    accuracy = result.scores["val_accuracy"] * 100
     print(f"{name}: {accuracy.mean():.2f}% ({accuracy.std(ddof=1):.2f}%)")
 print("one fold manifest for all four:", len({r.folds_hash for r in results.values()}) == 1)
 
@@ -231,7 +231,7 @@ gorman_sejnowski = {0: (77.1, 8.3), 2: (81.9, 6.2), 3: (82.0, 7.3), 6: (83.5, 5.
                     24: (84.5, 5.7)}
 print("hidden   Gorman & Sejnowski   kfold, last epoch   kfold, selected epoch")
 for i, units in enumerate(SWEEP_UNITS):
-    last = sweep.results[i].scores["accuracy"] * 100
+    last = sweep.results[i].scores["val_accuracy"] * 100
     chosen = sweep.selections[i]
     paper = "{:5.1f}% ({:.1f})".format(*gorman_sejnowski[units]) if units in gorman_sejnowski else "-"
     print(f"{units:>6}   {paper:>18}   {last.mean():6.1f}% ({last.std(ddof=1):.1f})   "

@@ -61,9 +61,9 @@ import kfold
 #
 # With SciKeras this is `cross_val_score(KerasClassifier(model=build_model,
 # epochs=EPOCHS, batch_size=BATCH_SIZE), X, y, cv=3)`. For a classifier,
-# scikit-learn's `cv=3` means `StratifiedKFold(3)` without shuffling; kfold's
-# `cv=3` means plain `KFold(3)` (the book's), so we ask for the stratified
-# splitter explicitly.
+# scikit-learn's `cv=3` means `StratifiedKFold(3)` without shuffling, and so
+# does kfold's when `y` holds class labels (it prints the choice with
+# `verbose=1` and keeps it in `result.params["cv_choice"]`): the same folds.
 
 # %%
 X, y = make_classification(n_samples=N_SAMPLES, n_features=100, n_informative=3, random_state=SEED)
@@ -81,15 +81,16 @@ def build_model():
     return model
 
 
-result = kfold.cross_validate(build_model, X, y, cv=kfold.StratifiedKFold(3), epochs=EPOCHS,
+result = kfold.cross_validate(build_model, X, y, cv=3, epochs=EPOCHS,
                               batch_size=BATCH_SIZE, seed=SEED, verbose=0)
-scores = result.scores["accuracy"]  # what cross_val_score returns: one held-out score per fold
+print(result.params["cv_splitter"])
+scores = result.scores["val_accuracy"]  # what cross_val_score returns: one held-out score per fold
 print(scores.round(4))
-print(f"accuracy {scores.mean():.3f} ± {scores.std(ddof=1):.3f}")
+print(f"accuracy {scores.mean():.3f} ± {scores.std(ddof=1):.3f} (std with ddof=1)")
 
 # %% [markdown]
 # `result.scores` holds each fold's model evaluated on its held-out part after
-# the last epoch, like `cross_val_score`. (The ± is the sample standard
+# the last epoch, like `cross_val_score`, under held-out names (`val_accuracy`). (The ± is the sample standard
 # deviation, `ddof=1`; `scores.std()` in the scikit-learn examples uses
 # `ddof=0` and is a little smaller.) What `cross_val_score` cannot return is
 # the curve behind each score:
@@ -119,7 +120,7 @@ def build_logistic_regression():
 cv = kfold.KFold(3, shuffle=True, random_state=SEED)
 logistic = kfold.cross_validate(build_logistic_regression, X, y, cv=cv, epochs=EPOCHS,
                                 batch_size=BATCH_SIZE, seed=SEED, verbose=0)
-scores = logistic.scores["accuracy"]
+scores = logistic.scores["val_accuracy"]
 print(f"accuracy {scores.mean():.3f} ± {scores.std(ddof=1):.3f}")
 
 # %% [markdown]

@@ -28,6 +28,7 @@ Run from the repository root (SciKeras is an optional dependency:
     .venv/bin/python scripts/bench_speed.py --out bench_speed.json   # 1-2 hours on 2 busy cores
     .venv/bin/python scripts/bench_speed.py --quick                  # smoke test
     .venv/bin/python scripts/bench_speed.py --report bench_speed.json  # the tables again
+    .venv/bin/python scripts/bench_speed.py --reference ../shared/reference  # against the reference trainer
 
 It prints Markdown tables for BENCHMARKS.md. It asserts nothing about time.
 """
@@ -306,7 +307,22 @@ def main() -> None:
     parser.add_argument("--out", help="write the raw numbers to this JSON file")
     parser.add_argument("--quick", action="store_true", help="smoke test: a few epochs, 1 repeat")
     parser.add_argument("--report", metavar="JSON", help="print the tables of an earlier --out file; run nothing")
+    parser.add_argument("--reference", metavar="DIR",
+                        help="instead: kfold's default against the reference trainer DIR/fused_reference.py "
+                             "(scripts/bench_reference.py: Boston batch 1 and 16, Dropout, Conv1D)")
     args = parser.parse_args()
+    if args.reference:
+        import sys
+
+        sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+        from bench_reference import reference_table, run_reference_benchmark
+
+        found = run_reference_benchmark(args.reference, args.repeats, args.only, args.quick)
+        print(f"load average after: {os.getloadavg()}\n\n" + reference_table(found))
+        if args.out:
+            with open(args.out, "w", encoding="utf-8") as file:
+                json.dump(found, file)
+        return
     if args.report:
         with open(args.report, encoding="utf-8") as file:
             saved = json.load(file)

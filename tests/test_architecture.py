@@ -135,3 +135,22 @@ def test_subpackage_inits_only_reexport(name):
         is_all = isinstance(node, ast.Assign) and [getattr(t, "id", None) for t in node.targets] == ["__all__"]
         assert is_docstring or is_all or isinstance(node, (ast.Import, ast.ImportFrom)), \
             f"{name} does more than re-export: line {node.lineno}"
+
+
+def _subpackage(name: str) -> str:
+    parts = name.split(".")
+    return ".".join(parts[:2]) if len(parts) > 2 or MODULES[name].name == "__init__.py" else "kfold"
+
+
+@pytest.mark.parametrize("name", sorted(MODULES))
+def test_private_names_stay_in_their_subpackage(name):
+    """A leading underscore means private to its subpackage: no other subpackage imports it."""
+    own = _subpackage(name)
+    for node in ast.walk(ast.parse(MODULES[name].read_text(encoding="utf-8"))):
+        if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("kfold.") and not node.level:
+            target = node.module
+            if target not in MODULES or _subpackage(target) == own:
+                continue
+            private = [a.name for a in node.names if a.name.startswith("_")]
+            private += [p for p in target.split(".") if p.startswith("_")]
+            assert not private, f"{name} imports private {private} from {target}"

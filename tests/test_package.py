@@ -51,3 +51,22 @@ def test_missing_tensorflow_gives_an_install_hint(monkeypatch):
     monkeypatch.setitem(sys.modules, "tensorflow", None)  # import tensorflow -> ImportError
     with pytest.raises(ImportError, match=r'pip install "keras-kfold\[tensorflow-cpu\]"'):
         _backend.import_keras()
+
+
+def test_no_merge_conflict_markers_are_left_in_the_repository():
+    import pathlib
+
+    root = pathlib.Path(kfold.__file__).resolve().parents[1]
+    files = subprocess.run(["git", "ls-files"], cwd=root, capture_output=True, text=True).stdout.split()
+    if not files:  # not a git checkout (an installed copy): the package's own files
+        files = [str(p.relative_to(root)) for p in (root / "kfold").rglob("*.py")]
+    markers = ("<" * 7 + " ", ">" * 7 + " ", "=" * 7 + "\n")
+    found = []
+    for name in files:
+        path = root / name
+        if path.suffix not in {".py", ".md", ".cfg", ".toml", ".ipynb", ".txt"} or not path.is_file():
+            continue
+        for number, line in enumerate(path.read_text(encoding="utf-8", errors="replace").splitlines(True), 1):
+            if line.startswith(markers):
+                found.append(f"{name}:{number}")
+    assert not found, f"merge conflict markers left in: {found[:10]}"

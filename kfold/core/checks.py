@@ -6,9 +6,13 @@ followed by the fix where there is one.
 from __future__ import annotations
 
 import numbers
+import os
 from typing import Any, NoReturn
 
-__all__ = ["Described", "message", "fail", "check_positive_int", "check_fraction", "check_choice"]
+import numpy as np
+
+__all__ = ["Described", "message", "fail", "check_positive_int", "check_fraction", "check_choice", "check_bool",
+           "check_path"]
 
 
 class Described(str):
@@ -102,4 +106,34 @@ def check_choice(param: str, value: Any, choices: tuple) -> Any:
     """
     if value not in choices:
         fail(param, "one of " + ", ".join(repr(c) for c in choices), value)
+    return value
+
+
+def check_bool(param: str, value: Any) -> bool:
+    """Return ``value`` if it is ``True`` or ``False`` (a string such as ``"no"`` would count as true).
+
+    Examples
+    --------
+    >>> check_bool("overwrite", "no")
+    Traceback (most recent call last):
+    ...
+    TypeError: Invalid `overwrite`. Expected True or False. Received: overwrite='no'
+    """
+    if not isinstance(value, (bool, np.bool_)):
+        fail(param, "True or False", value, error=TypeError)
+    return bool(value)
+
+
+def check_path(param: str, value: Any) -> Any:
+    """Return ``value`` if it is ``None``, a ``str`` or an ``os.PathLike``, else raise.
+
+    Examples
+    --------
+    >>> check_path("run_dir", 3)
+    Traceback (most recent call last):
+    ...
+    TypeError: Invalid `run_dir`. Expected None or a folder path (str or pathlib.Path). Received: run_dir=3
+    """
+    if value is not None and not isinstance(value, (str, os.PathLike)):
+        fail(param, "None or a folder path (str or pathlib.Path)", value, error=TypeError)
     return value

@@ -1,6 +1,7 @@
 """Files kfold writes: atomic JSON (a temporary file, then a rename) and the package versions runs record."""
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 from pathlib import Path
@@ -36,8 +37,13 @@ def write_json(path: Path, data: Any) -> None:
     {'a': 1}
     """
     tmp = path.with_name(path.name + ".tmp")
-    with open(tmp, "w", encoding="utf-8") as file:
-        json.dump(data, file)
-        file.flush()
-        os.fsync(file.fileno())
-    os.replace(tmp, path)
+    try:
+        with open(tmp, "w", encoding="utf-8") as file:
+            json.dump(data, file)
+            file.flush()
+            os.fsync(file.fileno())
+        os.replace(tmp, path)
+    except BaseException:  # a failed or interrupted write leaves nothing behind
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise

@@ -13,8 +13,10 @@ import numpy as np
 import warnings
 
 from kfold.core.checks import Described, check_choice, fail
+from kfold.core.backend import import_keras, import_tensorflow
 
-__all__ = ["leaves", "check_finite", "as_arrays", "n_samples", "take", "map_arrays", "check_same_length"]
+__all__ = ["leaves", "check_finite", "as_arrays", "n_samples", "take", "map_arrays", "check_same_length",
+           "check_numeric_targets", "to_tensors"]
 
 
 def _is_multi(data: Any) -> bool:
@@ -162,3 +164,57 @@ def check_finite(nan_policy: str, **named: Any) -> None:
             warnings.warn(f"`{name}` holds {bad} NaN or infinite values out of {array.size}; "
                           "training goes on (nan_policy='warn').",
                           RuntimeWarning, stacklevel=3)
+
+
+def to_tensors(part: Any) -> Any:
+    """An array (or dict/list of arrays) as tensors, floats in Keras' float type; None passes.
+
+    Both training paths convert the data this way (the sequential ``tf.data``
+    pipeline and the fused graph), so they see the same numbers.
+
+    Examples
+    --------
+    >>> to_tensors(np.zeros(2)).dtype.name
+    'float32'
+    """
+    if part is None:
+        return None
+    tf = import_tensorflow()
+    floatx = import_keras().config.floatx()
+
+    def tensor(array: Any) -> Any:
+        array = np.asarray(array)
+        if array.dtype.kind == "f" and array.dtype != floatx:
+            array = array.astype(floatx)
+        return tf.constant(array)
+
+    tensors = map_arrays(part, tensor)
+    return tuple(tensors) if isinstance(tensors, list) else tensors  # as the sequential path
+
+
+def check_numeric_targets(y: Any, param: str = "y") -> None:
+    """Raise before any training if the targets ``y`` hold strings (or other non-numbers).
+
+    Keras trains on numbers: class names such as ``"M"``/``"R"`` must be encoded first.
+
+    Examples
+    --------
+    >>> check_numeric_targets(np.array([0, 1, 1]))
+    >>> check_numeric_targets(np.array(["M", "R", "M"]))
+    Traceback (most recent call last):
+    ...
+    ValueError: Invalid `y`. Expected numbers (integer class labels, 0/1, or real values). Received: y=an array of str values, e.g. ['M', 'R']. Encode the labels first: classes, y = np.unique(y, return_inverse=True) (classes[i] is the name of label i)
+    """
+    for array in [] if y is None else leaves(y):
+        kind = array.dtype.kind
+        if kind in "biufc":
+            continue
+        values = array.ravel()
+        if kind == "O" and all(isinstance(v, (int, float, complex, np.number, bool)) for v in values[:1000]):
+            continue
+        examples = list(dict.fromkeys(str(v) for v in values[:1000]))[:3]
+        kind_name = {"U": "str", "S": "bytes", "O": "object", "M": "datetime", "m": "timedelta"}.get(kind, kind)
+        fail(param, "numbers (integer class labels, 0/1, or real values)",
+             Described(f"an array of {kind_name} values, e.g. {examples}"),
+             "Encode the labels first: classes, y = np.unique(y, return_inverse=True) "
+             "(classes[i] is the name of label i)")

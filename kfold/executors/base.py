@@ -29,11 +29,10 @@ from typing import Any, Callable, Iterable, Iterator
 from kfold.executors.worker import RAISED, RESULT
 from kfold.core.errors import FoldError
 
-__all__ = ["EXECUTORS", "EXECUTOR_OPTIONS", "Executor", "SequentialExecutor", "TaskError", "TaskFailedError",
+__all__ = ["EXECUTORS", "Executor", "SequentialExecutor", "TaskError", "TaskFailedError",
            "receive"]
 
 EXECUTORS = ("sequential", "processes", "dask", "ray")
-EXECUTOR_OPTIONS = ("executor", "n_jobs", "client", "devices", "retries", "max_tasks_per_worker")  #: the trainers' executor arguments
 WORKER_DIED = "died with its worker process (killed by a signal, or out of memory)"
 
 
@@ -84,7 +83,11 @@ class TaskError:
         """``"Fold 3 (candidate 2)"``: the task as users see it, numbered from 1."""
         if self.task is None:
             return "The executor's check of what travels"
-        text = f"Fold {_number(self.fold)}" if self.fold is not None else f"Task {self.task!r}"
+        together = getattr(self.task, "folds", None)  # a candidate's folds trained together in one task
+        if together and len(together) > 1:
+            text = "Folds " + ", ".join(str(_number(getattr(f, "fold", f))) for f in together) + " (trained together)"
+        else:
+            text = f"Fold {_number(self.fold)}" if self.fold is not None else f"Task {self.task!r}"
         return text + (f" (candidate {_number(self.candidate)})" if self.candidate is not None else "")
 
     def to_exception(self) -> "TaskFailedError":

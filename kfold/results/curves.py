@@ -114,17 +114,34 @@ def smooth_curve(points: Any, factor: float = 0.9) -> np.ndarray:
     return smoothed
 
 
-def fold_stats(curves: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """NaN-aware mean, std (ddof=1), sem and fold count per epoch, without warnings."""
+def check_ddof(ddof: Any) -> int:
+    if isinstance(ddof, bool) or not isinstance(ddof, (int, np.integer)) or ddof not in (0, 1):
+        fail("ddof", "0 (population std, np.std's default) or 1 (sample std, the default)", ddof)
+    return int(ddof)
+
+
+def fold_stats(curves: np.ndarray, ddof: int = 1) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """NaN-aware mean, std (``ddof``, 1 by default), sem and fold count per epoch, without warnings."""
     counts = np.sum(~np.isnan(curves), axis=0)
     with warnings.catch_warnings(), np.errstate(invalid="ignore", divide="ignore"):
         warnings.simplefilter("ignore", RuntimeWarning)
         mean = np.nanmean(curves, axis=0)
-        std = np.nanstd(curves, axis=0, ddof=1)
+        std = np.nanstd(curves, axis=0, ddof=check_ddof(ddof))
     std[counts < 2] = np.nan
     with np.errstate(invalid="ignore", divide="ignore"):
         sem = std / np.sqrt(counts)
     return mean, std, sem, counts
+
+
+def fold_std(values: Any, ddof: int = 1) -> float:
+    """Standard deviation of one value per fold (``ddof=1``: the sample std), NaN-aware; NaN with fewer than two.
+
+    Examples
+    --------
+    >>> fold_std([1.0, 3.0, float("nan")]), fold_std([1.0, 3.0], ddof=0), fold_std([2.0])
+    (1.4142135623730951, 1.0, nan)
+    """
+    return float(fold_stats(np.asarray(values, dtype=float).reshape(-1, 1), ddof)[1][0])
 
 
 def mean_curve(source: Any, key: str | None = None) -> np.ndarray:
@@ -151,18 +168,21 @@ def mean_curve(source: Any, key: str | None = None) -> np.ndarray:
     return fold_stats(_curves(source, key))[0]
 
 
-def std_curve(source: Any, key: str | None = None) -> np.ndarray:
-    """Sample standard deviation (``ddof=1``) across folds at each epoch.
+def std_curve(source: Any, key: str | None = None, *, ddof: int = 1) -> np.ndarray:
+    """Standard deviation across folds at each epoch: the sample std (``ddof=1``) by default.
 
-    Parameters are as in :func:`mean_curve`. Epochs where fewer than two folds
-    have a value are NaN.
+    Parameters are as in :func:`mean_curve`; ``ddof=0`` gives the population std
+    (``np.std``'s default, what the book's code prints). Epochs where fewer than
+    two folds have a value are NaN.
 
     Examples
     --------
     >>> std_curve([[1.0, 2.0, 3.0], [3.0, 4.0, np.nan]]).round(3).tolist()
     [1.414, 1.414, nan]
+    >>> std_curve([[1.0, 2.0], [3.0, 4.0]], ddof=0).tolist()
+    [1.0, 1.0]
     """
-    return fold_stats(_curves(source, key))[1]
+    return fold_stats(_curves(source, key), ddof)[1]
 
 
 def sem_curve(source: Any, key: str | None = None) -> np.ndarray:
@@ -191,25 +211,32 @@ class EpochSelection:
         Value of the curve used for the choice at that epoch (smoothed if
         smoothing was asked for, else the raw mean).
     mean, std, sem : float
-        Raw mean, standard deviation and standard error across folds there
-        (std and sem are NaN with a single fold).
+        Raw mean, standard deviation (with ``ddof``) and standard error across
+        folds there (std and sem are NaN with a single fold).
     n_folds : int
         Number of folds with a value at that epoch.
     key : str or None
         Metric name; None for an unnamed array.
     mode : str
         ``"min"`` or ``"max"``, after resolving ``"auto"``.
-    rule, skip, smooth
+    rule, skip, smooth, ddof
         The arguments used.
+    n_epochs : int
+        Number of epochs of the curve (0 if unknown).
+    flat : bool
+        Whether the curve (after ``skip``) varies by less than one standard
+        error at the selected epoch: the choice of epoch then means little.
 
     Examples
     --------
     >>> import dataclasses, json
     >>> sel = best_epoch([[3.0, 2.0, 2.5], [3.0, 1.0, 1.5]], key="val_mae")
     >>> print(sel)
-    epoch 2 (val_mae: mean 1.5 ± 0.707 std; 2 folds)
+    epoch 2 (val_mae: mean 1.5 ± 0.707 std with ddof=1; 2 folds)
     >>> json.dumps(dataclasses.asdict(sel))[:30]
     '{"epoch": 2, "value": 1.5, "me'
+    >>> best_epoch([[3.0, 2.0, 1.0]]).note
+    'still improving at epoch 3: train longer'
     """
 
     epoch: int
@@ -223,11 +250,24 @@ class EpochSelection:
     rule: str
     skip: int
     smooth: float | None
+    ddof: int = 1
+    n_epochs: int = 0
+    flat: bool = False
+
+    @property
+    def note(self) -> str | None:
+        """A warning about the choice, or None: the last epoch was chosen, or the curve is flat."""
+        if self.n_epochs - self.skip >= 2 and self.epoch == self.n_epochs:
+            return f"still improving at epoch {self.epoch}: train longer"
+        if self.flat:
+            return (f"the {self.key or 'curve'} curve is flat within noise after epoch {self.skip + 1} "
+                    "(it varies less than one standard error): any epoch there is as good")
+        return None
 
     def __str__(self) -> str:
         text = f"epoch {self.epoch} ({self.key or 'curve'}: mean {self.mean:.3g}"
         if not np.isnan(self.std):
-            text += f" ± {self.std:.3g} std"
+            text += f" ± {self.std:.3g} std with ddof={self.ddof}"
         if self.smooth is not None:
             text += f", smoothed {self.value:.3g}"
         text += f"; {self.n_folds} fold{'s' if self.n_folds != 1 else ''}"
@@ -267,6 +307,7 @@ def best_epoch(
     smooth: float | None = None,
     mode: str = "auto",
     rule: str = "min",
+    ddof: int = 1,
 ) -> EpochSelection:
     """Pick the best epoch of the fold-averaged curve, the book's way.
 
@@ -292,6 +333,8 @@ def best_epoch(
         ``"min"``: the best point. ``"one_se"``: the earliest epoch whose value
         is within one standard error (across folds, at the best epoch; 0 if
         undefined) of the best value, a more conservative choice.
+    ddof : {1, 0}, default 1
+        Convention of the reported ``std``: 1 the sample std, 0 ``np.std``'s.
 
     Returns
     -------
@@ -304,7 +347,7 @@ def best_epoch(
     >>> best_epoch(curves, skip=2).epoch
     4
     >>> print(best_epoch(curves, key="val_mae", skip=2, smooth=0.5))
-    epoch 5 (val_mae: mean 3 ± 0.707 std, smoothed 3.12; 2 folds)
+    epoch 5 (val_mae: mean 3 ± 0.707 std with ddof=1, smoothed 3.12; 2 folds)
     """
     curves = _curves(source, key)
     skip = check_skip(skip, curves.shape[1])
@@ -312,6 +355,7 @@ def best_epoch(
     mode = resolve_mode(mode, key)
     check_choice("rule", rule, RULES)
     mean, std, sem, counts = fold_stats(curves)
+    spread = fold_stats(curves, ddof)[1]
     curve = mean[skip:] if smooth is None else smooth_curve(mean[skip:], smooth)
     finite = np.isfinite(curve)
     if not finite.any():
@@ -324,8 +368,10 @@ def best_epoch(
         margin = 0.0 if np.isnan(sem[skip + index]) else float(sem[skip + index])
         index = int(np.argmax(scores <= scores[index] + margin))
     at = skip + index
+    values = curve[finite]
+    flat = bool(len(values) > 1 and np.isfinite(sem[at]) and np.ptp(values) <= sem[at])
     return EpochSelection(
-        epoch=at + 1, value=float(curve[index]), mean=float(mean[at]), std=float(std[at]),
+        epoch=at + 1, value=float(curve[index]), mean=float(mean[at]), std=float(spread[at]),
         sem=float(sem[at]), n_folds=int(counts[at]), key=key, mode=mode, rule=rule,
-        skip=skip, smooth=smooth,
+        skip=skip, smooth=smooth, ddof=ddof, n_epochs=int(curves.shape[1]), flat=flat,
     )

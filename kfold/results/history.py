@@ -14,7 +14,7 @@ import numpy as np
 
 from kfold.core.checks import fail
 
-__all__ = ["CVHistory"]
+__all__ = ["CVHistory", "records_to_history"]
 
 
 class CVHistory:
@@ -152,3 +152,15 @@ class CVHistory:
 
     def __repr__(self) -> str:
         return f"CVHistory(n_folds={self.n_folds}, epochs_run={self.epochs_run}, keys={self.keys()})"
+
+
+def records_to_history(records: list[dict]) -> dict[str, list[float]]:
+    """Per-epoch log dicts (Keras' ``logs``) as one list per key; a key missing in an epoch is NaN.
+
+    Examples
+    --------
+    >>> records_to_history([{"loss": 2.0}, {"loss": 1.0, "val_loss": 1.5}])
+    {'loss': [2.0, 1.0], 'val_loss': [nan, 1.5]}
+    """
+    keys = list(dict.fromkeys(key for logs in records for key in logs))
+    return {key: [float(logs.get(key, np.nan)) for logs in records] for key in keys}

@@ -32,6 +32,9 @@ class FoldOutcome:
     model: Any = None
     preprocess: Any = None
     error: str | None = None  #: why the fold failed (a traceback or a message), else None
+    #: the final model's predictions on the validation rows (in ``val`` order), with
+    #: ``return_predictions=True``: an array, or a dict of arrays for several outputs
+    predictions: Any = None
 
 
 def _nan_to_none(values: Iterable[float]) -> list:
@@ -39,7 +42,7 @@ def _nan_to_none(values: Iterable[float]) -> list:
 
 
 def outcome_to_dict(outcome: FoldOutcome) -> dict:
-    """A fold outcome as plain Python types (the model and preprocessing are left out).
+    """A fold outcome as plain Python types (the model, preprocessing and predictions are left out).
 
     Examples
     --------
@@ -87,7 +90,7 @@ def collect(outcomes: Iterable[FoldOutcome], folds: Sequence[tuple], params: dic
     --------
     >>> outcome = FoldOutcome(0, {"loss": [1.0]}, {"loss": 1.0}, 0.5, 0.1)
     >>> collect([outcome], [(np.array([1]), np.array([0]))], {}).scores
-    {'loss': array([1.])}
+    {'val_loss': array([1.])}
     """
     outcomes = sorted(outcomes, key=lambda o: o.fold)
     ok = [o for o in outcomes if o.error is None]
@@ -97,6 +100,7 @@ def collect(outcomes: Iterable[FoldOutcome], folds: Sequence[tuple], params: dic
                                     f"failed too). Its full error:\n{first.error}")
     keys = list(ok[0].scores)
     keep = any(o.model is not None for o in outcomes)
+    predicted = any(o.predictions is not None for o in outcomes)
     return CVResult(
         history=CVHistory([o.history if o.error is None else {} for o in outcomes]),
         folds=[tuple(folds[o.fold]) for o in outcomes],
@@ -108,4 +112,5 @@ def collect(outcomes: Iterable[FoldOutcome], folds: Sequence[tuple], params: dic
         models=[o.model for o in outcomes] if keep else None,
         preprocessors=[o.preprocess for o in outcomes] if keep else None,
         errors={i: o.error for i, o in enumerate(outcomes) if o.error is not None},
+        predictions=[o.predictions if o.error is None else None for o in outcomes] if predicted else None,
     )

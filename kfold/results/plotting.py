@@ -14,6 +14,8 @@ Examples
 >>> ax = plot_history([[3.0, 2.0, 1.5], [3.4, 2.2, 1.9]], "val_mae", ax=Figure().subplots())
 >>> ax.get_legend().texts[-1].get_text()
 'selected: epoch 3'
+>>> ax.get_ylabel()
+'Validation MAE'
 """
 from __future__ import annotations
 
@@ -22,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from kfold.core.checks import check_choice, fail
+from kfold.core.deprecation import renamed_keywords
 from kfold.results.curves import (
     check_skip, check_smooth, _curves, fold_stats, _history, best_epoch, smooth_curve,
 )
@@ -29,9 +32,42 @@ from kfold.results.curves import (
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
 
-__all__ = ["plot_history", "plot_folds"]
+__all__ = ["plot_history", "plot_folds", "metric_label"]
 
 BANDS = ("std", "sem", "none", None)
+MAX_FOLD_LINES = 5  # beyond this many folds, the per-fold lines are hidden unless asked for
+_ACRONYMS = {"mae": "MAE", "mse": "MSE", "rmse": "RMSE", "auc": "AUC", "mape": "MAPE", "msle": "MSLE",
+             "r2": "R²", "iou": "IoU", "f1": "F1", "prc": "PRC", "roc": "ROC"}
+
+
+def metric_label(key: str | None) -> str:
+    """An axis label for a history key: ``"val_mae"`` -> ``"Validation MAE"``, ``"accuracy"`` -> ``"Training accuracy"``.
+
+    Examples
+    --------
+    >>> metric_label("val_mae"), metric_label("val_accuracy"), metric_label("loss")
+    ('Validation MAE', 'Validation accuracy', 'Training loss')
+    >>> metric_label("val_sparse_categorical_accuracy"), metric_label(None)
+    ('Validation sparse categorical accuracy', 'Value')
+    """
+    if key is None:
+        return "Value"
+    name = key.removeprefix("val_")
+    words = " ".join(_ACRONYMS.get(word, word) for word in name.split("_"))
+    return f"{'Validation' if key.startswith('val_') else 'Training'} {words}"
+
+
+def spread_line(curves: np.ndarray, skip: int, smooth: float | None, band: str, ddof: int = 1) -> np.ndarray:
+    """The band's half-width: the std or sem across the (smoothed, if ``smooth``) fold curves."""
+    part = curves[:, skip:]
+    if smooth is not None:
+        part = smooth_curve(part, smooth)
+    return fold_stats(part, ddof)[1 if band == "std" else 2]
+
+
+def save_figure(ax: Any, path: Any) -> None:
+    """Save the figure of ``ax`` as ``path`` (format from the suffix), 120 dpi, tight."""
+    ax.figure.savefig(path, dpi=120, bbox_inches="tight")
 
 
 def new_axes(ax: Axes | None) -> Axes:
@@ -60,12 +96,16 @@ def _training_curves(source: Any, key: str | None) -> tuple[str, np.ndarray]:
     return train_key, _curves(source, train_key)
 
 
-def _title(key: str | None, n_folds: int, skip: int, smooth: float | None) -> str:
-    title = f"{key or 'curve'}, mean of {n_folds} fold{'s' if n_folds != 1 else ''}"
-    details = [f"first {skip} epochs dropped"] if skip else []
+def _title(key: str | None, n_folds: int, skip: int, smooth: float | None, training: bool = False) -> str:
+    """Two short lines: what is drawn, then how (so that the title fits a small figure)."""
+    shown = "validation split" if n_folds == 1 else f"mean of {n_folds} folds"
+    details = [f"from epoch {skip + 1}"] if skip else []
     if smooth is not None:
         details.append(f"smoothed ({smooth:g})")
-    return title + (f" ({', '.join(details)})" if details else "")
+    label = metric_label(key)
+    if training:
+        label = label.replace("Validation", "Training and validation", 1)
+    return f"{label}: {shown}" + (f"\n{', '.join(details)}" if details else "")
 
 
 def plot_history(
@@ -75,29 +115,38 @@ def plot_history(
     skip: int = 0,
     smooth: float | None = None,
     band: str | None = "std",
-    show_folds: bool = True,
+    show_folds: bool | None = None,
     training: bool = False,
-    select: bool = True,
+    mark_epoch: bool = True,
     mode: str = "auto",
     rule: str = "min",
+    ddof: int = 1,
     ax: Axes | None = None,
+    path: Any = None,
+    **deprecated: Any,
 ) -> Axes:
     """Plot a metric by epoch: every fold, their mean, a spread band and the chosen epoch.
 
     The x axis is the 1-based epoch of the original curve (it starts at
-    ``skip + 1``). Artists, by ``gid`` (and legend ``label``):
+    ``skip + 1``); the y axis is labelled from the key (``"Validation MAE"``).
+    Artists, by ``gid`` (and legend ``label``):
 
-    - ``"fold 1"``, ``"fold 2"``, ...: thin raw per-fold lines (labels
-      ``"_fold 1"``, ... keep them out of the legend), if ``show_folds``;
+    - ``"fold 1"``, ``"fold 2"``, ...: thin raw per-fold lines, if shown (the
+      first labelled ``"each fold (raw)"``, the others ``"_fold 2"``, ... so the
+      legend has one entry for them);
     - ``"mean"``: the mean across folds, smoothed if ``smooth`` (label
-      ``"mean <key>"``, plus ``", smoothed"``);
+      ``"mean <key>"``, plus ``", smoothed"``; ``"<key>"`` for a single split);
     - ``"band"``: the shaded mean ± std or ± sem (label ``"± 1 std"`` /
-      ``"± 1 sem"``), unless ``band`` is ``"none"`` or None;
+      ``"± 1 sem"``) across the fold curves, smoothed like the mean when
+      ``smooth`` (then the label adds ``" (smoothed folds)"``), unless ``band`` is ``"none"`` or None, or there is one split;
     - ``"training"``: the mean training curve, smoothed alike (label
       ``"training <metric>"``), if ``training``;
     - ``"selected"``: dashed vertical line at :func:`~kfold.results.curves.best_epoch`'s
       epoch (label ``"selected: epoch N"``) and ``"selected point"``, a marker
-      on the mean line there (no legend entry), if ``select``.
+      on the mean line there (no legend entry), if ``mark_epoch``.
+
+    A single split (``HoldoutSplit``, ``ShuffleSplit(n_splits=1)``) is drawn as
+    one curve titled "validation split", with no band and no fold lines.
 
     Parameters
     ----------
@@ -109,15 +158,21 @@ def plot_history(
         As in :func:`~kfold.results.curves.best_epoch`; ``skip`` and ``smooth``
         also apply to what is drawn (per-fold lines are never smoothed).
     band : {"std", "sem", "none", None}, default "std"
-        Spread drawn around the mean line (raw across-fold statistics).
-    show_folds : bool, default True
-        Draw each fold's curve.
+        Spread drawn around the mean line.
+    show_folds : bool or None, default None
+        Draw each fold's curve; None draws them for up to 5 folds and hides
+        them beyond (the band shows the spread).
     training : bool, default False
         Also draw the training curve ``"X"`` of a validation key ``"val_X"``.
-    select : bool, default True
-        Mark the selected epoch.
+    mark_epoch : bool, default True
+        Mark the selected epoch (``select=`` before 0.2: in the searches
+        ``select`` names the history key the choice is made on).
+    ddof : {1, 0}, default 1
+        The std's convention (1 the sample std).
     ax : matplotlib.axes.Axes, optional
         Axes to draw on; a new figure is created with ``plt.subplots()`` if None.
+    path : str or path-like, optional
+        Also save the figure there (``"curve.png"``, ``"curve.pdf"``), 120 dpi.
 
     Returns
     -------
@@ -129,29 +184,38 @@ def plot_history(
     >>> curves = [[5.0, 3.0, 2.0, 2.5], [6.0, 4.0, 3.0, 3.5]]
     >>> ax = plot_history(curves, "val_mae", skip=1, ax=Figure().subplots())
     >>> [line.get_label() for line in ax.get_lines()]
-    ['_fold 1', '_fold 2', 'mean val_mae', 'selected: epoch 3', '_selected point']
+    ['each fold (raw)', '_fold 2', 'mean val_mae', 'selected: epoch 3', '_selected point']
     >>> ax.get_lines()[2].get_xdata().tolist()
     [2, 3, 4]
+    >>> ax.get_title()
+    'Validation MAE: mean of 2 folds\\nfrom epoch 2'
     """
+    mark_epoch = renamed_keywords(deprecated, {"select": "mark_epoch"}, "plot_history").get("mark_epoch", mark_epoch)
     curves = _curves(source, key)
     skip = check_skip(skip, curves.shape[1])
     smooth = check_smooth(smooth)
     check_choice("band", band, BANDS)
+    n_folds = curves.shape[0]
+    single = n_folds == 1
+    if show_folds is None:
+        show_folds = 1 < n_folds <= MAX_FOLD_LINES
     epochs = np.arange(skip + 1, curves.shape[1] + 1)
     name = key or "curve"
     suffix = ", smoothed" if smooth is not None else ""
-    selection = best_epoch(source, key, skip=skip, smooth=smooth, mode=mode, rule=rule) if select else None
+    selection = (best_epoch(source, key, skip=skip, smooth=smooth, mode=mode, rule=rule, ddof=ddof)
+                 if mark_epoch else None)
     train = _training_curves(source, key) if training else None
     ax = new_axes(ax)
-    if show_folds:
+    if show_folds and not single:
         for i, row in enumerate(curves, start=1):
-            ax.plot(epochs, row[skip:], color="C0", lw=0.8, alpha=0.35, label=f"_fold {i}", gid=f"fold {i}")
+            ax.plot(epochs, row[skip:], color="C0", lw=0.8, alpha=0.35,
+                    label="each fold (raw)" if i == 1 else f"_fold {i}", gid=f"fold {i}")
     mean = mean_line(curves, skip, smooth)
-    ax.plot(epochs, mean, color="C0", lw=2.5, label=f"mean {name}{suffix}", gid="mean")
-    if band not in ("none", None):
-        spread = fold_stats(curves)[1 if band == "std" else 2][skip:]
+    ax.plot(epochs, mean, color="C0", lw=2.5, label=f"{'' if single else 'mean '}{name}{suffix}", gid="mean")
+    if band not in ("none", None) and not single:
+        spread = spread_line(curves, skip, smooth, band, ddof)
         ax.fill_between(epochs, mean - spread, mean + spread, color="C0", alpha=0.2,
-                        label=f"± 1 {band}", gid="band")
+                        label=f"± 1 {band}" + (" (smoothed folds)" if smooth else ""), gid="band")
     if train is not None:
         ax.plot(epochs, mean_line(train[1], skip, smooth), color="C1", lw=2.5,
                 label=f"training {train[0]}{suffix}", gid="training")
@@ -162,10 +226,13 @@ def plot_history(
                 gid="selected point")
     from matplotlib.ticker import MaxNLocator
 
-    ylabel = train[0] if train is not None else name  # "mae" when both curves are drawn
-    ax.set(xlabel="Epoch", ylabel=ylabel, title=_title(key, curves.shape[0], skip, smooth))
+    ylabel = metric_label(key) if train is None else metric_label(train[0]).removeprefix("Training ")
+    ylabel = ylabel[:1].upper() + ylabel[1:]
+    ax.set(xlabel="Epoch", ylabel=ylabel, title=_title(key, n_folds, skip, smooth, train is not None))
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # epochs are whole numbers
     ax.legend()
+    if path is not None:
+        save_figure(ax, path)
     return ax
 
 

@@ -68,7 +68,13 @@ class Saved:
 
     def save(self, path: str | os.PathLike) -> None:
         """Write the result as JSON, atomically (a temporary file, then a rename); models are left out."""
-        write_json(Path(path), {"kind": self.kind, **self.to_dict()})
+        data = {"kind": self.kind, **self.to_dict()}
+        try:
+            write_json(Path(path), data)
+        except OSError as error:
+            fail("path", "a file path in a folder that exists and can be written",
+                 Described(f"{path} ({type(error).__name__}: {error.strerror or error})"),
+                 "Create the folder first, or choose another path")
 
     @classmethod
     def load(cls: type[T], path: str | os.PathLike) -> T:

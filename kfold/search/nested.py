@@ -20,9 +20,9 @@ from typing import Any, Callable, ClassVar
 
 import numpy as np
 
-from kfold.data.arrays import as_arrays, n_samples, take
+from kfold.core.checks import check_choice
+from kfold.data.arrays import as_arrays, check_numeric_targets, n_samples, take
 from kfold.search.candidates import check_candidates, parameter_grid, plain, sample_parameters
-from kfold.executors.base import EXECUTOR_OPTIONS
 from kfold.executors.factory import open_executor
 from kfold.search.searches import describe_cv, run_search
 from kfold.search.search_result import SearchResult, Table, objects_column
@@ -31,6 +31,7 @@ from kfold.split.codec import folds_from_json, folds_to_json
 from kfold.core.seeds import resolve_seed
 from kfold.train.cross_validation import plan_folds
 from kfold.split.check import folds_hash
+from kfold.results.curves import fold_std
 
 __all__ = ["NestedResult", "nested_cross_validate"]
 
@@ -123,7 +124,7 @@ class NestedResult(Saved):
             lines.append(f"outer fold {i + 1}: {scores} | selected {search.best_params!r}, epoch "
                          f"{search.best_epoch}, refit {search.refit_epochs} epochs "
                          f"(inner {search.select} {search.best_score:.4g})")
-        spread = ", ".join(f"{k} {np.mean(v):.4g} ± {np.std(v, ddof=1) if len(v) > 1 else np.nan:.3g}"
+        spread = ", ".join(f"{k} {np.mean(v):.4g} ± {fold_std(v):.3g}"
                            for k, v in self.scores.items())
         lines.append(f"mean ± std over {self.n_folds} outer folds: {spread}")
         print_fn("\n".join(lines))
@@ -152,7 +153,11 @@ def nested_cross_validate(
     build_fn: Callable, param_grid: Any, x: Any, y: Any, *, outer_cv: Any = 5, inner_cv: Any = 3,
     epochs: int, batch_size: int = 32, n_iter: int | None = None, preprocess: Any = None,
     sample_weight: Any = None, groups: Any = None, seed: int | None = None, verbose: int = 1,
-    **search_kwargs: Any,
+    select: str = "val_loss", skip: int = 0, smooth: float | None = None, rule: str = "min",
+    mode: str = "auto", refit_epochs: Any = "same", callbacks: Any = None, fit_kwargs: dict | None = None,
+    strategy: str = "auto", on_error: str = "raise", nan_policy: str = "raise",
+    executor: Any = "sequential", n_jobs: int | None = None, client: Any = None, devices: Any = None,
+    retries: int = 0, max_tasks_per_worker: int | None = None,
 ) -> NestedResult:
     """Estimate the performance of search + epoch selection + refit with an outer CV.
 
@@ -175,12 +180,10 @@ def nested_cross_validate(
         Each outer fold's search (its training and refit) gets its own seed derived from it.
     verbose : {0, 1, 2}
         0 silent; 1 a line per outer fold; 2 also a line per inner candidate.
-    **search_kwargs
-        Passed to the inner search: ``select``, ``skip``, ``smooth``, ``rule``,
-        ``mode``, ``refit_epochs``, ``callbacks``, ``fit_kwargs``, ``strategy``, and the
-        executor arguments of :func:`kfold.cross_validate` (``executor``, ``n_jobs``,
-        ``client``, ``devices``, ``retries``, ``max_tasks_per_worker``: one executor
-        serves every outer fold).
+    select, skip, smooth, rule, mode, refit_epochs, callbacks, fit_kwargs, strategy, on_error, nan_policy
+        As in :func:`kfold.grid_search`, for each inner search.
+    executor, n_jobs, client, devices, retries, max_tasks_per_worker
+        As in :func:`kfold.cross_validate`; one executor serves every outer fold.
 
     Returns
     -------
@@ -201,21 +204,25 @@ def nested_cross_validate(
 
     x, y = as_arrays(x, "x"), as_arrays(y, "y")
     sample_weight, groups = as_arrays(sample_weight, "sample_weight"), as_arrays(groups, "groups")
+    check_numeric_targets(y)
+    check_choice("verbose", verbose, (0, 1, 2))
     seed = resolve_seed(seed)
     candidates = (parameter_grid(param_grid) if n_iter is None
                   else sample_parameters(param_grid, n_iter, seed))
-    check_candidates(build_fn, candidates, epochs=epochs, batch_size=batch_size,
-                     fit_kwargs=search_kwargs.get("fit_kwargs"))
+    check_candidates(build_fn, candidates, epochs=epochs, batch_size=batch_size, fit_kwargs=fit_kwargs)
+    search_kwargs = dict(select=select, skip=skip, smooth=smooth, rule=rule, mode=mode, refit_epochs=refit_epochs,
+                         callbacks=callbacks, fit_kwargs=fit_kwargs, strategy=strategy, on_error=on_error,
+                         nan_policy=nan_policy)
     tasks = plan_folds(outer_cv, n_samples(x), y, groups, seed=seed)
     scores: dict[str, list[float]] = {}
     searches = []
-    options = {name: search_kwargs.pop(name) for name in EXECUTOR_OPTIONS if name in search_kwargs}
-    with open_executor(**options) as executor:  # started once for all outer folds
+    with open_executor(executor, n_jobs=n_jobs, client=client, devices=devices, retries=retries,
+                       max_tasks_per_worker=max_tasks_per_worker) as pool:  # started once for all outer folds
         for task in tasks:
             searches.append(_outer_fold(build_fn, candidates, x, y, task, inner_cv=inner_cv, epochs=epochs,
                                         batch_size=batch_size, preprocess=preprocess,
                                         sample_weight=sample_weight, groups=groups, verbose=verbose,
-                                        n_outer=len(tasks), scores=scores, executor=executor,
+                                        n_outer=len(tasks), scores=scores, executor=pool,
                                         **search_kwargs))
     params = {"outer_cv": describe_cv(outer_cv), "inner_cv": describe_cv(inner_cv), "epochs": epochs,
               "batch_size": batch_size, "n_iter": n_iter, "seed": seed, "candidates": plain(candidates),

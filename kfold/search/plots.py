@@ -22,8 +22,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from kfold.core.checks import Described, check_choice, fail
-from kfold.results.plotting import BANDS, new_axes, mean_line
-from kfold.results.curves import check_skip, check_smooth, fold_stats, resolve_mode
+from kfold.results.plotting import BANDS, metric_label, new_axes, mean_line, save_figure, spread_line
+from kfold.results.curves import check_skip, check_smooth, resolve_mode
 from kfold.results.history import CVHistory
 from kfold.results.cv_result import CVResult
 from kfold.search.search_result import SearchResult
@@ -51,7 +51,7 @@ def _key(search: Any, key: str | None) -> str:
 
 def plot_search(search: Any, key: str | None = None, *, skip: int | None = None,
                 smooth: float | None = None, band: str | None = "std", top: int | None = None,
-                ax: Axes | None = None) -> Axes:
+                ax: Axes | None = None, path: Any = None) -> Axes:
     """Each candidate's mean curve by epoch with a spread band; the best marked.
 
     Parameters
@@ -64,11 +64,14 @@ def plot_search(search: Any, key: str | None = None, *, skip: int | None = None,
         Epochs dropped and smoothing factor of the drawn means; None uses the
         search's own (``smooth=0`` draws raw means).
     band : {"std", "sem", "none", None}, default "std"
-        Raw across-fold spread shaded around each mean.
+        Across-fold spread shaded around each mean, computed on the fold curves
+        smoothed like the mean (none with a single split).
     top : int, optional
         Draw only the ``top`` best-ranked candidates.
     ax : matplotlib.axes.Axes, optional
         Axes to draw on; a new figure if None.
+    path : str or path-like, optional
+        Also save the figure there (e.g. ``"search.png"``).
 
     Returns
     -------
@@ -81,6 +84,8 @@ def plot_search(search: Any, key: str | None = None, *, skip: int | None = None,
     >>> ax = plot_search(doctest_search(), band="sem", top=1, ax=Figure().subplots())
     >>> ax.get_legend().texts[0].get_text()
     'units=16 (best)'
+    >>> ax.get_ylabel()
+    'Validation loss'
     """
     key = _key(search, key)
     skip = search.skip if skip is None else skip
@@ -98,8 +103,8 @@ def plot_search(search: Any, key: str | None = None, *, skip: int | None = None,
         label = _label(search.candidates[i]) + (" (best)" if best else "")
         ax.plot(epochs, mean, color=f"C{color % 10}", lw=2.5 if best else 1.2, label=label,
                 gid=f"candidate {i}")
-        if band not in ("none", None):
-            spread = fold_stats(curves)[1 if band == "std" else 2][start:]
+        if band not in ("none", None) and curves.shape[0] > 1:
+            spread = spread_line(curves, start, smooth or None, band)
             ax.fill_between(epochs, mean - spread, mean + spread, color=f"C{color % 10}",
                             alpha=0.15, gid=f"band {i}")
         if best and search.best_epoch > start:
@@ -109,11 +114,15 @@ def plot_search(search: Any, key: str | None = None, *, skip: int | None = None,
                 label=f"selected: epoch {search.best_epoch}", gid="best")
     from matplotlib.ticker import MaxNLocator
 
-    smoothed = "" if not smooth else f", smoothed ({smooth:g})"
-    ax.set(xlabel="Epoch", ylabel=key,
-           title=f"{key}: mean of {search.best_result.n_folds} folds per candidate{smoothed}")
+    smoothed = "" if not smooth else f"\nsmoothed ({smooth:g})"
+    n_folds = search.best_result.n_folds
+    shown = "validation split" if n_folds == 1 else f"mean of {n_folds} folds"
+    ax.set(xlabel="Epoch", ylabel=metric_label(key),
+           title=f"{metric_label(key)}: {shown} per candidate{smoothed}")
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.legend(fontsize="small")
+    if path is not None:
+        save_figure(ax, path)
     return ax
 
 
@@ -186,7 +195,7 @@ def plot_search_heatmap(search: Any, key: str | None = None, *, params: Any = No
     ax = new_axes(ax)
     image = ax.imshow(values, cmap="viridis_r" if mode == "min" else "viridis", aspect="auto",
                       gid="heatmap")
-    ax.figure.colorbar(image, ax=ax, label=f"mean {key}")
+    ax.figure.colorbar(image, ax=ax, label=f"{metric_label(key)} (mean)")
     for (r, c), i in np.ndenumerate(chosen):
         if i >= 0:
             red, green, blue, _ = image.cmap(image.norm(values[r, c]))
@@ -198,7 +207,7 @@ def plot_search_heatmap(search: Any, key: str | None = None, *, params: Any = No
                 ax.add_patch(Rectangle((c - 0.5, r - 0.5), 1, 1, fill=False, ec="C3", lw=3, gid="best"))
     ax.set_xticks(range(len(cols)), [str(v) for v in cols])
     ax.set_yticks(range(len(rows)), [str(v) for v in rows])
-    ax.set(xlabel=cols_name, ylabel=rows_name, title=f"mean {key} at each candidate's selected epoch")
+    ax.set(xlabel=cols_name, ylabel=rows_name, title=f"{metric_label(key)}: mean at each candidate's selected epoch")
     return ax
 
 

@@ -19,7 +19,6 @@ latest ones.
 """
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import warnings
@@ -33,8 +32,8 @@ from kfold.core.checks import Described, fail
 from kfold.split.codec import folds_from_json, folds_to_json
 from kfold.search.candidates import plain
 from kfold.core.errors import FoldError
-from kfold.results.rundir import MANIFEST, load_run, manifest_differences, read_manifest
-from kfold.core.files import package_versions, write_json
+from kfold.results.rundir import MANIFEST, ManifestDir, load_run, read_manifest
+from kfold.core.files import package_versions
 from kfold.split.check import folds_hash
 from kfold.search.candidates import bind
 from kfold.results.rundir import data_hash
@@ -69,7 +68,7 @@ def search_manifest(candidates: list, folds: list, data_digest: str, settings: d
     }
 
 
-class SearchRunDir:
+class SearchRunDir(ManifestDir):
     """The folder of a search: its manifest and one run directory per candidate.
 
     Parameters
@@ -96,38 +95,21 @@ class SearchRunDir:
     ValueError: Invalid `run_dir`. Expected a folder of the same search (or a new folder). Received: run_dir=a search with other settings: settings.epochs: 3 in the run directory, 5 now. Use another run_dir, or pass overwrite=True to delete the old search and start fresh
     """
 
-    def __init__(self, path: str | os.PathLike, manifest: dict, *, overwrite: bool = False) -> None:
-        self.path = Path(path)
-        self.manifest = json.loads(json.dumps(manifest))  # plain types, as read back
-        manifest_file = self.path / MANIFEST
-        if overwrite and manifest_file.exists():
+    what = "search"
+    changeable = _CHANGEABLE
+
+    def clear(self, has_manifest: bool) -> None:
+        """``overwrite=True``: delete the old search, or only stray candidate folders of a folder without one."""
+        if has_manifest:
             shutil.rmtree(self.path)
-        elif overwrite:  # a folder that holds no search: only stray candidate folders go
-            for folder in self.path.glob("candidate_*"):
-                shutil.rmtree(folder)
-        elif manifest_file.exists():
-            self._check_same_search(manifest_file)
-        elif any(self.path.glob("candidate_*")):  # candidates of an unknown search: never reuse them
+        for folder in self.path.glob("candidate_*"):
+            shutil.rmtree(folder)
+
+    def check_new(self) -> None:
+        """Candidate folders of an unknown search are never reused."""
+        if any(self.path.glob("candidate_*")):
             fail("run_dir", _EXPECTED, Described(f"{self.path} with candidate folders but no {MANIFEST}"),
                  "Pass overwrite=True to delete them and start fresh")
-        self.path.mkdir(parents=True, exist_ok=True)
-        write_json(manifest_file, self.manifest)  # before any training
-
-    def _check_same_search(self, manifest_file: Path) -> None:
-        try:
-            old = json.loads(manifest_file.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            fail("run_dir", _EXPECTED, Described(f"{self.path} with an unreadable {MANIFEST}"),
-                 "Pass overwrite=True to start fresh")
-        if old.get("versions") != self.manifest["versions"]:
-            warnings.warn(f"{self.path} was written with other package versions ({old.get('versions')}); "
-                          "its finished folds are reused.", RuntimeWarning, stacklevel=4)
-        same = {key: None for key in _CHANGEABLE}
-        differences = manifest_differences({**old, **same}, {**self.manifest, **same})
-        if differences:
-            fail("run_dir", _EXPECTED,
-                 Described("a search with other settings: " + "; ".join(differences[:5])),
-                 "Use another run_dir, or pass overwrite=True to delete the old search and start fresh")
 
     def candidate_dir(self, index: int) -> Path:
         """The ``cross_validate`` run directory of candidate ``index`` (0-based)."""
@@ -205,7 +187,7 @@ def load_search(path: str | os.PathLike, manifest: dict | None = None) -> Any:
     for index, candidate in enumerate(manifest["candidates"]):
         folder = path / f"candidate_{index:03d}"
         try:
-            result = load_run(folder)  # its finished folds (a damaged fold file is reported and removed)
+            result = load_run(folder)  # its finished folds (a damaged fold file is reported and left out)
         except (ValueError, FoldError):  # not started, no fold finished yet, or every fold failed
             result = None
         if result is None or result.n_folds < len(folds):

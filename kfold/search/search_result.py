@@ -323,14 +323,19 @@ class SearchResult(Saved):
         """Print the best candidate, then every candidate from best to worst.
 
         Each line reads ``mean (std) with: params, epoch N``: the mean and
-        standard deviation across folds of ``select`` at the candidate's epoch,
-        like the classic loop over scikit-learn's ``cv_results_``.
+        standard deviation (``ddof=1``, as the first line says) across folds of
+        ``select`` at the candidate's epoch, like the classic loop over
+        scikit-learn's ``cv_results_``. A note follows when the best
+        candidate's epoch is its last one (train longer) or its curve is flat.
         """
         lines = [f"Best: {self.best_score:f} ({self.best_std:f}) using {self.best_params!r}, "
-                 f"epoch {self.best_epoch} ({self.select}, mean (std) over {self.best_result.n_folds} folds)"]
+                 f"epoch {self.best_epoch} ({self.select}, mean (std with ddof=1) over "
+                 f"{self.best_result.n_folds} folds)"]
         for i in self.ranking():
             s = self.selections[i]
             lines.append(f"{s.mean:f} ({s.std:f}) with: {self.candidates[i]!r}, epoch {s.epoch}")
+        if self.best_selection.note:
+            lines.append(f"note: {self.best_selection.note}")
         print_fn("\n".join(lines))
 
     def compare_to_best(self, key: str | None = None, *, epoch: Any = "selected",

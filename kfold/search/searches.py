@@ -14,37 +14,31 @@ keeps its full :class:`~kfold.CVResult`.
 """
 from __future__ import annotations
 
-import contextlib
 import os
-from typing import Any, Callable, Iterator
+import warnings
+from typing import Any, Callable
 
 import numpy as np
 
-from kfold.core.checks import check_choice, check_positive_int, fail
-from kfold.data.arrays import as_arrays, n_samples
+from kfold.core.checks import check_bool, check_choice, check_path, check_positive_int, fail
 from kfold.search.candidates import bind, check_candidates, parameter_grid, plain, sample_parameters
 from kfold.split.check import PredefinedSplits, folds_hash
-from kfold.executors.base import EXECUTOR_OPTIONS
 from kfold.executors.factory import open_executor
-from kfold.core.errors import FoldError
 from kfold.results.curves import RULES, MODES, check_smooth
-from kfold.search.refit import REFIT_POLICIES, refit_epochs_for
+from kfold.search.refit import REFIT_POLICIES
 from kfold.search.search_result import SearchResult
-from kfold.train.cross_validation import cross_validate
-from kfold.train.travel import check_travel
-from kfold.train.strategy import check_strategy, run_many
-from kfold.train.cross_validation import plan_run
-from kfold.train.final import fit_final
+from kfold.train.cross_validation import check_inputs, plan_folds
+from kfold.train.keras_fit import check_callbacks
+from kfold.train.strategy import ON_ERROR, STRATEGIES, check_strategy
 from kfold.core.seeds import resolve_seed
-from kfold.train.cross_validation import plan_folds
 from kfold.search.rundir import open_search_dir
-from kfold.search.pruning import check_pruner, pruned_trainer
-from kfold.train.fused.continuation import sharing_graphs
+from kfold.search._training import executor_here, finished_candidates, plan_candidates, refit_best, train_candidates
+from kfold.search.select_check import check_select
 
 __all__ = ["grid_search", "random_search", "run_search", "describe_cv"]
 
 def _check_options(select: Any, skip: Any, smooth: Any, rule: Any, mode: Any, refit_epochs: Any,
-                   verbose: Any) -> None:
+                   verbose: Any, *, refit: Any = True, overwrite: Any = False, run_dir: Any = None) -> None:
     if not isinstance(select, str):
         fail("select", "the name of a validation key, e.g. 'val_loss'", select, error=TypeError)
     if isinstance(skip, bool) or not isinstance(skip, (int, np.integer)) or skip < 0:
@@ -55,6 +49,9 @@ def _check_options(select: Any, skip: Any, smooth: Any, rule: Any, mode: Any, re
     if not isinstance(refit_epochs, (int, np.integer)) or isinstance(refit_epochs, bool):
         check_choice("refit_epochs", refit_epochs, REFIT_POLICIES)
     check_choice("verbose", verbose, (0, 1, 2))
+    check_bool("refit", refit)
+    check_bool("overwrite", overwrite)
+    check_path("run_dir", run_dir)
 
 
 def describe_cv(cv: Any) -> str:
@@ -84,71 +81,17 @@ def _record(result: Any, cv: Any, index: int, candidate: dict) -> None:
     result.params["candidate_index"] = index
 
 
-@contextlib.contextmanager
-def _naming_candidate(candidates: list[dict]) -> Iterator[None]:
-    """A fold that fails also names its candidate (from 1) and the candidate's parameters."""
-    try:
-        yield
-    except FoldError as error:
-        i = error.candidate
-        if i is not None:
-            text = error.args[0].replace(f" (candidate {i + 1})", "")
-            error.args = (f"Candidate {i + 1} {plain(candidates[i])!r}: {text}", *error.args[1:])
-        raise
-
-
-_OPEN_KWARGS = ("run_dir", "overwrite", "save_weights")  # what PlannedRun.open takes, not plan_run
-
-
-def _one_by_one(build_fn: Callable, routed: list, x: Any, y: Any, cv: Any, shared: dict, run_dirs: list,
-                executor: Any, report: Callable[[int, Any], None]) -> list:
-    """In this process: one ``cross_validate`` per candidate (fused folds when possible)."""
-
-    results = []
-    for i, r in enumerate(routed):
-        try:
-            results.append(cross_validate(bind(build_fn, r["build"]), x, y, cv=cv, epochs=r["epochs"],
-                                          batch_size=r["batch_size"], fit_kwargs=r["fit"], executor=executor,
-                                          run_dir=run_dirs[i], **shared))
-        except FoldError as error:
-            error.candidate = i
-            raise
-        report(i, results[-1])
-    return results
-
-
-def _all_at_once(build_fn: Callable, routed: list, x: Any, y: Any, cv: Any, shared: dict, run_dirs: list,
-                 executor: Any, report: Callable[[int, Any], None]) -> list:
-    """On workers or a cluster: every fold of every candidate is one task, all sent at once."""
-
-    check_strategy(shared.get("strategy", "auto"), executor)
-    shared = dict(shared)
-    on_error = shared.pop("on_error", "raise")
-    opening = {name: shared.pop(name) for name in _OPEN_KWARGS if name in shared}
-    runs = [plan_run(bind(build_fn, r["build"]), x, y, cv=cv, epochs=r["epochs"], batch_size=r["batch_size"],
-                     fit_kwargs=r["fit"], **shared) for r in routed]
-    others = {f"build_fn of candidate {i + 1}": run.build_fn for i, run in enumerate(runs[1:], 1)}
-    check_travel(executor, runs[0].build_fn, return_models=runs[0].config.return_model,
-                 preprocess=shared.get("preprocess"), callbacks=runs[0].config.callbacks, **others)
-    for run, run_dir in zip(runs, run_dirs):
-        run.open(run_dir, **opening)
-    why = f"executor={executor.name!r} trains one fold of one candidate per task on {executor.n_workers} workers"
-    run_many(runs, executor, strategy=shared.get("strategy", "auto"), on_error=on_error,
-             verbose=shared.get("verbose", 0))
-    results = [run.result("sequential", why, executor) for run in runs]
-    for i, result in enumerate(results):
-        report(i, result)
-    return results
-
-
 def run_search(build_fn: Callable, candidates: list[dict], x: Any, y: Any, *, cv: Any = 5,
                epochs: int, batch_size: int = 32, select: str = "val_loss", skip: int = 0,
                smooth: float | None = None, rule: str = "min", mode: str = "auto",
                refit: bool = True, refit_epochs: Any = "same", preprocess: Any = None,
                callbacks: Any = None, fit_kwargs: dict | None = None, sample_weight: Any = None,
-               groups: Any = None, seed: int | None = None, verbose: int = 1,
-               record: dict | None = None, run_dir: str | os.PathLike | None = None,
-               overwrite: bool = False, prune: Any = None, **cv_kwargs: Any) -> SearchResult:
+               groups: Any = None, seed: int | None = None, verbose: int = 1, return_models: bool = False,
+               strategy: str = "auto", run_dir: str | os.PathLike | None = None, overwrite: bool = False,
+               save_weights: bool = False, checkpoint_every: int | None = None, on_error: str = "raise",
+               nan_policy: str = "raise", executor: Any = "sequential", n_jobs: int | None = None, client: Any = None,
+               devices: Any = None, retries: int = 0, max_tasks_per_worker: int | None = None,
+               record: dict | None = None) -> SearchResult:
     """Cross-validate each candidate on one fold manifest, choose, and refit.
 
     The engine behind :func:`grid_search` and :func:`random_search`; the
@@ -167,56 +110,67 @@ def run_search(build_fn: Callable, candidates: list[dict], x: Any, y: Any, *, cv
     >>> search.best_params, search.results[0].params["lr"]
     ({'lr': 0.1}, 0.1)
     """
-
-    _check_options(select, skip, smooth, rule, mode, refit_epochs, verbose)
-    check_pruner(prune, run_dir)
+    _check_options(select, skip, smooth, rule, mode, refit_epochs, verbose, refit=refit, overwrite=overwrite,
+                   run_dir=run_dir)
+    check_choice("on_error", on_error, ON_ERROR)
+    check_choice("strategy", strategy, STRATEGIES)
+    if checkpoint_every is not None:
+        check_positive_int("checkpoint_every", checkpoint_every)
     routed = check_candidates(build_fn, candidates, epochs=epochs, batch_size=batch_size,
                               fit_kwargs=fit_kwargs)
-    x, y, groups = as_arrays(x, "x"), as_arrays(y, "y"), as_arrays(groups, "groups")
+    data, groups, n = check_inputs(x, y, sample_weight, groups, preprocess=preprocess, nan_policy=nan_policy)
+    callbacks = check_callbacks(callbacks)  # one callback is a list of one, as in cross_validate
     seed = resolve_seed(seed)
-    folds = [(t.train, t.val) for t in plan_folds(cv, n_samples(x), y, groups, seed=seed)]
-    options = {name: cv_kwargs.pop(name) for name in EXECUTOR_OPTIONS if name in cv_kwargs}
-    shared = dict(preprocess=preprocess, callbacks=callbacks, sample_weight=sample_weight,
-                  seed=seed, verbose=max(0, verbose - 1), **cv_kwargs)
-    record = {**(record or {}), "seed": seed, "cv": describe_cv(cv), "n_candidates": len(candidates),
+    chosen: dict = {}
+    tasks = plan_folds(cv, n, data.y, groups, seed=seed, info=chosen)
+    folds = [(t.train, t.val) for t in tasks]
+    settings = dict(preprocess=preprocess, callbacks=callbacks, strategy=strategy,
+                    on_error=on_error, return_models=bool(return_models), fold_verbose=max(0, verbose - 1),
+                    keras_verbose=2 if verbose == 2 else 0, chosen=chosen)
+    runs = plan_candidates(build_fn, routed, data, tasks, PredefinedSplits(folds), seed, settings)
+    record = {**(record or {}), **chosen, "seed": seed, "cv": describe_cv(cv), "n_candidates": len(candidates),
               "folds_hash": folds_hash(folds), "refit_epochs_policy": plain(refit_epochs)}
+    if verbose and chosen["cv_choice"]:
+        print(f"Folds: {chosen['cv_choice']}")  # as cross_validate prints it
     store = None
     if run_dir is not None:  # the manifest first, then each candidate in its own run directory
-
-        settings = dict(build_fn=build_fn, epochs=epochs, batch_size=batch_size, preprocess=preprocess,
-                        callbacks=callbacks, fit_kwargs=fit_kwargs,
-                        strategy=cv_kwargs.get("strategy", "auto"))
+        training = dict(build_fn=build_fn, epochs=epochs, batch_size=batch_size, preprocess=preprocess,
+                        callbacks=callbacks, fit_kwargs=fit_kwargs, strategy=strategy)
         choice = dict(select=select, skip=skip, smooth=smooth, mode=mode, rule=rule, refit=refit,
                       refit_epochs=refit_epochs)
-        store = open_search_dir(run_dir, candidates, folds, (x, y, sample_weight), record, settings,
-                                choice, overwrite=overwrite)
+        store = open_search_dir(run_dir, candidates, folds, (data.x, data.y, data.sample_weight), record,
+                                training, choice, overwrite=overwrite)
         record["run_dir"] = str(run_dir)
+    if executor_here(executor):  # a select the models will not log: refused now, not after the first candidate
+        check_select(select, bind(build_fn, routed[0]["build"]), data.x, data.y, preprocess=preprocess,
+                     callbacks=callbacks, seed=seed, saved=None if store is None else store.candidate_dir(0))
 
     def report(i: int, result: Any) -> None:  # each candidate, once its folds are all done
         _record(result, cv, i, candidates[i])
-        _check_select(result, select)  # with one candidate at a time: fails after the first
+        _check_select(result, select)  # what check_select could not tell beforehand
         if verbose:
             selection = result.best_epoch(select, skip=skip, smooth=smooth, mode=mode, rule=rule)
             print(f"[{i + 1}/{len(candidates)}] {candidates[i]!r}: {selection}")
 
-    with open_executor(**options) as executor:  # one pool or cluster serves every candidate
-        run_dirs = [None if store is None else store.candidate_dir(i) for i in range(len(candidates))]
-        train = _one_by_one if executor.in_process else _all_at_once
-        if prune is not None:  # issue 14: candidates trained epoch by epoch, stopped by the pruner
-            train = pruned_trainer(prune, select=select, smooth=smooth, mode=mode, run_dir=run_dir)
-            record["prune"] = repr(prune)
-        with _naming_candidate(candidates), sharing_graphs() as pool:  # one compiled graph per architecture
-            results = train(build_fn, routed, x, y, PredefinedSplits(folds), shared, run_dirs, executor, report)
-    search = SearchResult(results, list(candidates), select=select, skip=skip, smooth=smooth,
-                          mode=mode, rule=rule, params=record)
-    search.graph_traces = pool.traces
-    if refit:
-        best = routed[search.best_index]
-        search.refit_epochs = refit_epochs_for(refit_epochs, search.best_epoch, folds, n_samples(x))
-        search.best_model = fit_final(bind(build_fn, best["build"]), x, y, epochs=search.refit_epochs,
-                                      batch_size=best["batch_size"], fit_kwargs=best["fit"],
-                                      preprocess=preprocess, callbacks=callbacks,
-                                      sample_weight=sample_weight, seed=seed)
+    with open_executor(executor, n_jobs=n_jobs, client=client, devices=devices, retries=retries,
+                       max_tasks_per_worker=max_tasks_per_worker) as pool:  # one pool serves every candidate
+        check_strategy(strategy, pool)
+        for i, run in enumerate(runs):
+            run.open(None if store is None else store.candidate_dir(i), overwrite=overwrite,
+                     save_weights=save_weights, checkpoint_every=checkpoint_every)
+        results = train_candidates(runs, candidates, pool, settings, report)
+    kept = finished_candidates(results, record)
+    search = SearchResult([results[i] for i in kept], [candidates[i] for i in kept], select=select, skip=skip,
+                          smooth=smooth, mode=mode, rule=rule, params=record)
+    if refit and not record.get("interrupted"):
+        try:
+            refit_best(search, build_fn, routed, data, folds, refit_epochs, preprocess=preprocess,
+                   callbacks=callbacks, seed=seed, verbose=min(verbose, 1))
+        except KeyboardInterrupt:  # the candidates' curves are kept; only the refit is lost
+            warnings.warn("Interrupted during the refit: the search is returned without best_model; "
+                          "refit it with kfold.fit_final.", RuntimeWarning, stacklevel=3)
+            search.refit_epochs, search.best_model = None, None
+            record["interrupted"] = True
     return search
 
 
@@ -225,9 +179,11 @@ def grid_search(build_fn: Callable, param_grid: Any, x: Any, y: Any, *, cv: Any 
                 smooth: float | None = None, rule: str = "min", mode: str = "auto",
                 refit: bool = True, refit_epochs: Any = "same", preprocess: Any = None,
                 callbacks: Any = None, fit_kwargs: dict | None = None, sample_weight: Any = None,
-                groups: Any = None, seed: int | None = None, verbose: int = 1,
-                run_dir: str | os.PathLike | None = None, overwrite: bool = False,
-                prune: Any = None, **cv_kwargs: Any) -> SearchResult:
+                groups: Any = None, seed: int | None = None, verbose: int = 1, return_models: bool = False,
+                strategy: str = "auto", run_dir: str | os.PathLike | None = None, overwrite: bool = False,
+                save_weights: bool = False, checkpoint_every: int | None = None, on_error: str = "raise",
+                nan_policy: str = "raise", executor: Any = "sequential", n_jobs: int | None = None, client: Any = None,
+                devices: Any = None, retries: int = 0, max_tasks_per_worker: int | None = None) -> SearchResult:
     """Cross-validate every combination of ``param_grid`` and pick the best (params, epoch).
 
     Parameters
@@ -276,20 +232,13 @@ def grid_search(build_fn: Callable, param_grid: Any, x: Any, y: Any, *, cv: Any 
         ``mode``, ``rule`` or the refit reuses every candidate.
     overwrite : bool
         With ``run_dir``: delete the folder's old search and start fresh.
-    prune : kfold.MedianPruner, optional
-        Stop a candidate early when its fold-mean ``select`` curve is clearly
-        worse than the candidates' before it (the rule is the pruner's).
-        Candidates then train one after another in this process, fused and
-        epoch by epoch; a stopped one keeps its curves up to that epoch
-        (``search.stopped`` says when and why) and is not chosen. Not with
-        ``run_dir`` nor with an executor of worker processes.
-    **cv_kwargs
-        Passed on to :func:`kfold.cross_validate`: ``strategy``, ``on_error``,
-        ``executor``, ``n_jobs``, ``client``, ``devices``, ``retries``,
-        ``max_tasks_per_worker``... One
-        executor (its worker processes, or its Dask cluster) serves every
-        candidate; each fold of each candidate is one task, and a failing fold's
-        error names its candidate.
+    return_models, strategy, save_weights, checkpoint_every, on_error, nan_policy
+        As in :func:`kfold.cross_validate`, for every candidate (a killed candidate
+        resumes from its last checkpoint).
+    executor, n_jobs, client, devices, retries, max_tasks_per_worker
+        As in :func:`kfold.cross_validate`. One executor (its worker processes,
+        or its Dask cluster) serves every candidate; each fold of each candidate
+        is one task, and a failing fold's error names its candidate.
 
     Returns
     -------
@@ -313,12 +262,15 @@ def grid_search(build_fn: Callable, param_grid: Any, x: Any, y: Any, *, cv: Any 
     >>> 1 <= search.best_epoch <= 3, search.best_model.predict(x[:2]).shape
     (True, (2, 1))
     """
-    return run_search(build_fn, parameter_grid(param_grid), x, y, cv=cv, epochs=epochs,
-                      batch_size=batch_size, select=select, skip=skip, smooth=smooth, rule=rule,
-                      mode=mode, refit=refit, refit_epochs=refit_epochs, preprocess=preprocess,
-                      callbacks=callbacks, fit_kwargs=fit_kwargs, sample_weight=sample_weight,
-                      groups=groups, seed=seed, verbose=verbose, record={"kind": "grid"}, run_dir=run_dir,
-                      overwrite=overwrite, prune=prune, **cv_kwargs)
+    options = dict(cv=cv, epochs=epochs, batch_size=batch_size, select=select, skip=skip, smooth=smooth,
+                   rule=rule, mode=mode, refit=refit, refit_epochs=refit_epochs, preprocess=preprocess,
+                   callbacks=callbacks, fit_kwargs=fit_kwargs, sample_weight=sample_weight, groups=groups,
+                   seed=seed, verbose=verbose, return_models=return_models, strategy=strategy, run_dir=run_dir,
+                   overwrite=overwrite, save_weights=save_weights, checkpoint_every=checkpoint_every,
+                   on_error=on_error, nan_policy=nan_policy,
+                   executor=executor, n_jobs=n_jobs, client=client, devices=devices, retries=retries,
+                   max_tasks_per_worker=max_tasks_per_worker)
+    return run_search(build_fn, parameter_grid(param_grid), x, y, record={"kind": "grid"}, **options)
 
 
 def random_search(build_fn: Callable, param_distributions: Any, x: Any, y: Any, *, n_iter: int = 10,

@@ -7,6 +7,7 @@ same partition of the data.
 """
 from __future__ import annotations
 
+import copy
 import hashlib
 import numbers
 from collections.abc import Iterable
@@ -19,7 +20,7 @@ from kfold.data.arrays import n_samples as count_samples
 from kfold.split._base import BaseSplitter, Folds, is_class_target
 from kfold.split.splitters import KFold, StratifiedKFold
 
-__all__ = ["check_cv", "folds_hash", "PredefinedSplits"]
+__all__ = ["check_cv", "folds_hash", "PredefinedSplits", "target_type", "choose_cv", "missing_classes"]
 
 _ACCEPTED_CV = ("an integer >= 2 (the number of folds), a splitter with split() and "
                 "get_n_splits() (from kfold or sklearn.model_selection), or an iterable "
@@ -174,6 +175,130 @@ def check_cv(cv: Any = 5, y: Any = None, *, classifier: bool = False) -> Any:
     fix = (f"Pass the number of folds as an int: cv={int(cv)}"
            if isinstance(cv, str) and cv.strip().isdigit() else None)
     fail("cv", _ACCEPTED_CV, cv, fix)
+
+
+def target_type(y: Any) -> str:
+    """What kind of target ``y`` is, in scikit-learn's ``type_of_target`` words (our own code).
+
+    ``"binary"`` (two distinct labels: booleans, integers, strings, or floats
+    that are whole numbers), ``"multiclass"`` (more than two integer, boolean or
+    string labels), ``"one-hot"`` (a 2-D array of 0/1 with one 1 per row),
+    ``"continuous"`` (any other numbers, including floats with more than two
+    whole-number values, which may be a regression) or ``"unknown"`` (a dict
+    for several outputs, None, or anything else).
+
+    Examples
+    --------
+    >>> from kfold.split.check import target_type
+    >>> target_type([0, 1, 1]), target_type([3, 1, 2]), target_type([[0, 1], [1, 0]])
+    ('binary', 'multiclass', 'one-hot')
+    >>> target_type([0.5, 1.2]), target_type([1.0, 2.0, 3.0]), target_type(None)
+    ('continuous', 'continuous', 'unknown')
+    """
+    if y is None or isinstance(y, dict):
+        return "unknown"
+    try:
+        arr = np.asarray(y)
+    except (TypeError, ValueError):
+        return "unknown"
+    if arr.ndim == 2 and arr.shape[1] == 1:
+        arr = arr[:, 0]
+    if arr.ndim == 2 and arr.shape[1] > 1 and arr.dtype.kind in "biuf":
+        one_hot = np.all((arr == 0) | (arr == 1)) and np.all(arr.sum(axis=1) == 1)
+        return "one-hot" if one_hot else "continuous"
+    if arr.ndim != 1 or arr.size == 0:
+        return "unknown"
+    if arr.dtype.kind == "f":
+        whole = bool(np.all(np.isfinite(arr)) and np.all(arr == np.round(arr)))
+        return "binary" if whole and len(np.unique(arr)) <= 2 else "continuous"
+    if arr.dtype.kind in "biuUSO":
+        if arr.dtype.kind == "O" and not all(isinstance(v, str) for v in arr):
+            return "unknown"
+        return "binary" if len(np.unique(arr)) <= 2 else "multiclass"
+    return "unknown"
+
+
+def _labels(y: Any) -> np.ndarray:
+    arr = np.asarray(y)
+    arr = arr[:, 0] if arr.ndim == 2 and arr.shape[1] == 1 else arr
+    return arr.argmax(axis=1) if arr.ndim == 2 else arr
+
+
+def choose_cv(cv: Any, y: Any = None, *, seed: int | None = None) -> tuple[Any, dict]:
+    """The splitter ``cross_validate`` and the searches use for ``cv``, and why.
+
+    With an int, class labels (:func:`target_type` ``"binary"``, ``"multiclass"``
+    or ``"one-hot"``) get a :class:`~kfold.StratifiedKFold`, as scikit-learn's
+    ``check_cv`` does for classifiers, so that every fold holds every class;
+    other targets (and class labels with no class of at least ``cv`` members)
+    get a :class:`~kfold.KFold`. Only ``y`` is looked at, not the model's loss.
+    A splitter that shuffles with ``random_state=None`` is copied with
+    ``random_state=seed`` (the user's object is left as it is), so the same
+    ``seed`` gives the same folds.
+
+    Returns
+    -------
+    splitter, dict
+        The splitter and ``{"cv_splitter", "cv_choice", "cv_random_state"}``,
+        recorded in ``result.params``.
+
+    Examples
+    --------
+    >>> from kfold import KFold
+    >>> from kfold.split.check import choose_cv
+    >>> choose_cv(2, [0, 0, 1, 1])[0]
+    StratifiedKFold(bins=None, n_splits=2, random_state=None, shuffle=False)
+    >>> splitter, info = choose_cv(KFold(2, shuffle=True), seed=7)
+    >>> splitter.random_state, info["cv_random_state"]
+    (7, 7)
+    """
+    kind = target_type(y)
+    if isinstance(cv, numbers.Integral) and not isinstance(cv, (bool, np.bool_)) and cv >= 2 \
+            and kind in ("binary", "multiclass", "one-hot"):
+        counts = np.unique(_labels(y), return_counts=True)[1]
+        if counts.max() >= cv:
+            splitter = StratifiedKFold(int(cv))
+            why = (f"cv={cv} with class labels ({kind} y, {len(counts)} classes): {splitter!r}, "
+                   "so that every fold keeps the class proportions (pass cv=KFold(...) to not stratify)")
+        else:
+            splitter = KFold(int(cv))
+            why = f"cv={cv}: {splitter!r} (no class of y has {cv} members to stratify on)"
+    else:
+        splitter = check_cv(cv)
+        why = f"cv={cv}: {splitter!r}" if isinstance(cv, numbers.Integral) else None
+    splitter, random_state = _seeded(splitter, seed)
+    if random_state is not None:
+        why = f"{splitter!r}: random_state=None set to the seed {random_state}, so the same seed gives the same folds"
+    return splitter, {"cv_splitter": repr(splitter), "cv_choice": why, "cv_random_state": random_state}
+
+
+def _seeded(splitter: Any, seed: int | None) -> tuple[Any, int | None]:
+    """A copy of a shuffling splitter whose ``random_state`` is None, seeded with ``seed``."""
+    if seed is None or getattr(splitter, "random_state", 0) is not None \
+            or not getattr(splitter, "shuffle", True):
+        return splitter, None
+    clone = copy.deepcopy(splitter)
+    clone.random_state = int(seed) % 2**32
+    return clone, clone.random_state
+
+
+def missing_classes(y: Any, folds: list) -> dict[int, list]:
+    """Per fold (0-based), the classes its validation part holds and its training part lacks.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from kfold.split.check import missing_classes
+    >>> missing_classes([0, 0, 1, 1], [(np.array([0, 1]), np.array([2, 3]))])
+    {0: [1]}
+    """
+    labels = _labels(y)
+    out = {}
+    for i, (train, val) in enumerate(folds):
+        lacking = np.setdiff1d(labels[val], labels[train])
+        if lacking.size:
+            out[i] = lacking.tolist()
+    return out
 
 
 def _hash_indices(part: Any, index: int, name: str) -> np.ndarray:

@@ -14,37 +14,53 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from kfold.core.checks import Described, check_choice, fail
-from kfold.data.arrays import as_arrays, check_finite, check_same_length, n_samples
-from kfold.core.seeds import resolve_seed, user_random_state
+from kfold.core.checks import Described, check_bool, check_choice, check_path, check_positive_int, fail, message
+from kfold.core.interrupts import deferring_interrupts
+from kfold.data.arrays import as_arrays, check_finite, check_numeric_targets, check_same_length, n_samples
+from kfold.core.seeds import resolve_seed
 from kfold.train.fold import FitConfig, FoldData, FoldTask, fold_seeds
 from kfold.results.outcome import FoldOutcome, collect
 from kfold.train.travel import check_travel
 from kfold.executors.factory import open_executor
 from kfold.data.preprocessing import check_preprocess
-from kfold.train.progress import FoldProgress
 from kfold.results.cv_result import CVResult
 from kfold.results.rundir import RunDir, cv_manifest, data_hash
 from kfold.core.files import package_versions
-from kfold.train.strategy import check_strategy, run_folds
+from kfold.train.runs import train_runs
+from kfold.train.strategy import ON_ERROR, check_strategy
+from kfold.train.fused.checkpoint import Checkpoints
 from kfold.train.keras_fit import check_build_fn, check_callbacks
-from kfold.split.check import check_cv
+from kfold.split.check import choose_cv, missing_classes, target_type
 
-__all__ = ["cross_validate", "plan_folds", "plan_run", "PlannedRun"]
+__all__ = ["cross_validate", "plan_folds", "plan_run", "check_inputs", "new_run", "PlannedRun"]
 
 
-def plan_folds(cv: Any, n: int, y: Any = None, groups: Any = None, *, seed: int) -> list[FoldTask]:
+def plan_folds(cv: Any, n: int, y: Any = None, groups: Any = None, *, seed: int,
+               info: dict | None = None) -> list[FoldTask]:
     """Split ``n`` samples with ``cv`` and give each fold its task and seed.
+
+    The splitter is :func:`kfold.split.check.choose_cv`'s: an int with class
+    labels stratifies, and a shuffling splitter without a ``random_state`` is
+    seeded with ``seed``. ``info``, if given, receives what was chosen and why
+    (``cv_splitter``, ``cv_choice``, ``cv_random_state``). A warning names the
+    folds whose training part lacks a class that their validation part holds.
 
     Examples
     --------
     >>> [len(t.val) for t in plan_folds(3, 10, seed=0)]
     [4, 3, 3]
+    >>> info = {}
+    >>> tasks = plan_folds(2, 4, np.array([0, 0, 1, 1]), seed=0, info=info)
+    >>> [np.sort(t.val).tolist() for t in tasks], info["cv_splitter"]
+    ([[0, 2], [1, 3]], 'StratifiedKFold(bins=None, n_splits=2, random_state=None, shuffle=False)')
     """
 
-    splitter = check_cv(cv, y if isinstance(y, np.ndarray) else None)
+    target = y if isinstance(y, np.ndarray) else None
+    splitter, chosen = choose_cv(cv, target, seed=seed)
+    if info is not None:
+        info.update(chosen)
     placeholder = np.zeros((n, 0))  # splitters only need the number of rows of x
-    folds = list(splitter.split(placeholder, y if isinstance(y, np.ndarray) else None, groups))
+    folds = list(splitter.split(placeholder, target, groups))
     if not folds:
         fail("cv", "a splitter that yields at least one (train, val) pair", cv)
     for i, (train, val) in enumerate(folds):
@@ -53,6 +69,13 @@ def plan_folds(cv: Any, n: int, y: Any = None, groups: Any = None, *, seed: int)
             if part.ndim != 1 or len(part) == 0 or part.dtype.kind not in "iu" or part.min() < 0 or part.max() >= n:
                 fail("cv", f"non-empty integer indices in [0, {n}) for every fold",
                      Described(f"fold {i + 1} with {name} indices {part[:10]!r}"))
+    if target_type(target) in ("binary", "multiclass", "one-hot") and len(target) == n:
+        lacking = missing_classes(target, folds)
+        if lacking:
+            where = "; ".join(f"fold {i + 1}: {classes}" for i, classes in lacking.items())
+            warnings.warn(f"A training part lacks a class that its validation part holds ({where}): "
+                          "those models never see the class they are scored on. Use a StratifiedKFold "
+                          "or shuffle=True.", UserWarning, stacklevel=3)
     seeds = fold_seeds(seed, len(folds))
     return [FoldTask(i, np.asarray(t, dtype=np.intp), np.asarray(v, dtype=np.intp), s)
             for i, ((t, v), s) in enumerate(zip(folds, seeds))]
@@ -80,7 +103,8 @@ def cross_validate(
     run_dir: str | os.PathLike | None = None, overwrite: bool = False, save_weights: bool = False,
     on_error: str = "raise", nan_policy: str = "raise", executor: Any = "sequential",
     n_jobs: int | None = None, client: Any = None, devices: Any = None, retries: int = 0,
-    max_tasks_per_worker: int | None = None,
+    max_tasks_per_worker: int | None = None, return_predictions: bool = False,
+    checkpoint_every: int | None = None,
 ) -> CVResult:
     """Train a fresh model per fold and record every per-epoch metric of every fold.
 
@@ -92,8 +116,13 @@ def cross_validate(
     x, y : array, or dict/list of arrays
         Features and targets (dicts/lists for multi-input/-output models).
     cv : int, splitter or iterable of (train, val), default 5
-        An int means ``KFold(cv)`` (contiguous folds, as in the book); any object
-        with ``split`` (scikit-learn's too) or explicit index pairs also work.
+        An int means ``KFold(cv)`` (contiguous folds, as in the book), or
+        ``StratifiedKFold(cv)`` when ``y`` holds class labels (integer or boolean
+        labels, two whole-number float values, or one-hot rows), as scikit-learn
+        does for classifiers; the choice is printed and kept in
+        ``result.params["cv_choice"]``. Any object with ``split`` (scikit-learn's
+        too) or explicit index pairs also work; a shuffling splitter with
+        ``random_state=None`` is copied with ``random_state=seed``.
     epochs, batch_size : int
         As in ``model.fit``.
     preprocess : object with fit/transform, optional
@@ -110,11 +139,17 @@ def cross_validate(
     seed : int, optional
         Per-fold seeds (weights, shuffling, dropout) derive from it; the same
         seed gives the same histories on CPU. ``None`` draws one, recorded in
-        ``result.params["seed"]``.
+        ``result.params["seed"]``. It also seeds a shuffling splitter whose
+        ``random_state`` is None (``result.params["cv_random_state"]``).
     verbose : {0, 1, 2}
         0 silent; 1 a progress bar with one line per fold; 2 also Keras' line per epoch.
     return_models : bool
         Keep each fold's trained model and fitted preprocessing in the result.
+    return_predictions : bool
+        Keep each fold's final model's predictions on its held-out rows
+        (``result.predictions``; ``result.oof_predictions`` in sample order, see
+        :func:`kfold.cross_val_predict`). Saved in ``run_dir`` too, and resumed
+        runs recompute the finished folds saved without them.
     strategy : {"auto", "fused", "sequential"}
         ``"sequential"`` trains the folds one ``model.fit`` after another;
         ``"fused"`` trains all fold models together in one compiled graph, with
@@ -130,6 +165,14 @@ def cross_validate(
         run resumes where it stopped, on any executor;
         :func:`kfold.load` reads it back. A folder holding another run is refused
         (the message says what differs) unless ``overwrite=True``.
+        Fused training (all folds at once) also writes checkpoints of its joint
+        state (every fold's weights, optimizer and callback state, histories
+        so far) there, so a rerun continues from the last one mid-run and ends
+        bit for bit (CPU) as an uninterrupted run would.
+    checkpoint_every : int, optional
+        With ``run_dir`` and fused training: a checkpoint every this many
+        epochs. ``None``: at least every 60 s of training and every 10 % of the
+        epochs, whichever comes first.
     save_weights : bool
         With ``run_dir``, also save each fold's trained weights (``.weights.h5``).
     on_error : {"raise", "skip"}
@@ -169,29 +212,35 @@ def cross_validate(
     >>> result = kfold.cross_validate(build_model, x, y, cv=4, epochs=3, seed=0, verbose=0,
     ...                               preprocess=kfold.Standardize())
     >>> result.history["val_mae"].shape, sorted(result.scores)
-    ((4, 3), ['loss', 'mae'])
+    ((4, 3), ['val_loss', 'val_mae'])
     """
+    check_path("run_dir", run_dir)
+    check_bool("overwrite", overwrite)
+    check_bool("save_weights", save_weights)
+    if checkpoint_every is not None:
+        check_positive_int("checkpoint_every", checkpoint_every)
     run = plan_run(build_fn, x, y, cv=cv, epochs=epochs, batch_size=batch_size, preprocess=preprocess,
                    callbacks=callbacks, fit_kwargs=fit_kwargs, sample_weight=sample_weight, groups=groups,
                    seed=seed, verbose=verbose, return_models=return_models, strategy=strategy,
-                   nan_policy=nan_policy)
+                   nan_policy=nan_policy, return_predictions=return_predictions)
+    check_choice("on_error", on_error, ON_ERROR)
     with open_executor(executor, n_jobs=n_jobs, client=client, devices=devices, retries=retries,
                        max_tasks_per_worker=max_tasks_per_worker) as runner:
         check_strategy(strategy, runner)
-        check_travel(runner, build_fn, return_models=run.config.return_model, preprocess=preprocess,
+        check_travel(runner, build_fn, return_models=run.config.return_models, preprocess=preprocess,
                      callbacks=run.config.callbacks)
-        run.open(run_dir, overwrite=overwrite, save_weights=save_weights)
-        ran, why = _train(run, runner, strategy=strategy, verbose=verbose, on_error=on_error)
-    return run.result(ran, why, runner)
+        run.open(run_dir, overwrite=overwrite, save_weights=save_weights, checkpoint_every=checkpoint_every)
+        train_runs([run], runner, strategy=strategy, on_error=on_error, verbose=verbose)
+    return run.result(runner)
 
 
 @dataclasses.dataclass
 class PlannedRun:
     """A cross-validation checked and planned (folds, seeds, settings), not trained yet.
 
-    :func:`cross_validate` trains one; a search on worker processes or a cluster
-    plans one per candidate and sends all their folds at once
-    (:func:`kfold.train.strategy.run_many`).
+    :func:`cross_validate` trains one, a search one per candidate, both through
+    :func:`kfold.train.runs.train_runs`, which records the strategy that ran
+    (``ran``, ``why``).
 
     Examples
     --------
@@ -209,9 +258,12 @@ class PlannedRun:
     store: RunDir | None = None
     save_weights: bool = False
     finished: list[FoldOutcome] = dataclasses.field(default_factory=list)
-
+    ran: str = "none"  #: the strategy that trained the folds
+    why: str = "all folds were already done"
+    unsaved: list[int] = dataclasses.field(default_factory=list)
+    checkpoints: Checkpoints | None = None  #: mid-run checkpoints of fused training (with a run directory)
     def open(self, run_dir: str | os.PathLike | None, *, overwrite: bool = False,
-             save_weights: bool = False) -> None:
+             save_weights: bool = False, checkpoint_every: int | None = None) -> None:
         """Open (or resume) the run directory: finished folds are taken from it, failed ones run again."""
         if run_dir is None:
             return
@@ -219,7 +271,9 @@ class PlannedRun:
         manifest = cv_manifest(self.params, [(t.train, t.val) for t in self.tasks],
                                data_hash(data.x, data.y, data.sample_weight))
         self.store, self.save_weights = RunDir(run_dir, manifest, overwrite=overwrite), save_weights
-        self.finished = [o for o in self.store.finished().values() if o.error is None]
+        self.finished = [o for o in self.store.finished().values() if o.error is None
+                         and (o.predictions is not None or not self.config.return_predictions)]
+        self.checkpoints = Checkpoints(self.store.path, self.config.epochs, checkpoint_every)
 
     def todo(self) -> list[FoldTask]:
         """The folds still to train."""
@@ -227,21 +281,83 @@ class PlannedRun:
         return [t for t in self.tasks if t.fold not in done]
 
     def keep(self, outcome: FoldOutcome) -> None:
-        """A fold that just ended: saved at once (with a run directory), then kept."""
-        if self.store is not None:
-            self.store.save(outcome, save_weights=self.save_weights)
-        self.finished.append(outcome)
+        """A fold that just ended: saved at once (with a run directory), then kept.
 
-    def result(self, ran: str, why: str, executor: Any) -> CVResult:
+        Ctrl-C is held back until both are done (then raised), so a fold is never
+        half saved or lost. A save that fails keeps the fold in memory, with a warning.
+        """
+        with deferring_interrupts():
+            if self.store is not None:
+                self._save(outcome)
+            self.finished.append(outcome)
+
+    def _save(self, outcome: FoldOutcome) -> None:
+        try:
+            self.store.save(outcome, save_weights=self.save_weights)
+        except OSError as error:  # the training is kept: the result still holds this fold
+            self.unsaved.append(outcome.fold)
+            received = Described(f"{self.store.path}, where saving fold {outcome.fold + 1} failed "
+                                 f"({type(error).__name__}: {error})")
+            warnings.warn(message("run_dir", "a folder where every finished fold can be saved", received,
+                                  "The fold is kept in the returned result but not on disk: fix the folder "
+                                  "and run the same call again to train only the folds missing there"),
+                          RuntimeWarning, stacklevel=2)
+
+    def result(self, executor: Any) -> CVResult:
         """The :class:`CVResult` of the folds kept so far."""
         self.params.update(executor=executor.name, n_jobs=executor.n_workers)
-        return collect(self.finished, [(t.train, t.val) for t in self.tasks], {**self.params, "strategy": ran, "strategy_reason": why})
+        if self.unsaved:
+            self.params["unsaved_folds"] = sorted(self.unsaved)
+        params = {**self.params, "strategy": self.ran, "strategy_reason": self.why}
+        return collect(self.finished, [(t.train, t.val) for t in self.tasks], params)
 
+
+def check_inputs(x: Any, y: Any, sample_weight: Any = None, groups: Any = None, *, preprocess: Any = None,
+                 nan_policy: str = "raise") -> tuple[FoldData, Any, int]:
+    """The data checked once (lengths, NaN/inf, preprocessing): ``(FoldData, groups, n_samples)``.
+
+    Examples
+    --------
+    >>> data, groups, n = check_inputs(np.ones((4, 2)), np.ones(4))
+    >>> n, data.x.shape
+    (4, (4, 2))
+    """
+    x, y = as_arrays(x, "x"), as_arrays(y, "y")
+    sample_weight, groups = as_arrays(sample_weight, "sample_weight"), as_arrays(groups, "groups")
+    n = n_samples(x)
+    if n == 0:
+        fail("x", "at least one sample", Described("an empty array"))
+    check_same_length(n, y=y, sample_weight=sample_weight, groups=groups)
+    check_numeric_targets(y)
+    check_preprocess(preprocess, x)
+    check_finite(nan_policy, x=x, y=y, sample_weight=sample_weight)
+    return FoldData(x, y, sample_weight), groups, n
+
+
+def new_run(build_fn: Callable[[], Any], data: FoldData, tasks: list[FoldTask], config: FitConfig, *,
+            cv: Any, seed: int, strategy: str, chosen: dict | None = None) -> PlannedRun:
+    """A :class:`PlannedRun` of checked parts (a search plans one per candidate on the same folds).
+
+    ``chosen`` is what :func:`plan_folds` recorded about the splitter it chose (``cv_choice``, ...).
+
+    Examples
+    --------
+    >>> from kfold.train.keras_fit import doctest_model
+    >>> data, _, n = check_inputs(np.random.rand(6, 2), np.random.rand(6))
+    >>> run = new_run(doctest_model, data, plan_folds(2, n, seed=0), FitConfig(epochs=1), cv=2, seed=0,
+    ...               strategy="auto")
+    >>> run.params["n_splits"], run.params["strategy_asked"]
+    (2, 'auto')
+    """
+    params = {**_params(build_fn, cv, tasks, config, seed, n_samples(data.x), config.preprocess),
+              **(chosen or {}), "strategy_asked": strategy}
+    return PlannedRun(build_fn, data, tasks, config, params)
 
 def plan_run(build_fn: Callable[[], Any], x: Any, y: Any, *, cv: Any = 5, epochs: int, batch_size: int = 32,
              preprocess: Any = None, callbacks: Sequence[Any] | None = None, fit_kwargs: dict | None = None,
              sample_weight: Any = None, groups: Any = None, seed: int | None = None, verbose: int = 1,
-             return_models: bool = False, strategy: str = "auto", nan_policy: str = "raise") -> PlannedRun:
+             return_models: bool = False, strategy: str = "auto", nan_policy: str = "raise",
+             return_predictions: bool = False) -> PlannedRun:
     """Check the arguments of :func:`cross_validate` and plan its folds; train nothing.
 
     Examples
@@ -253,47 +369,18 @@ def plan_run(build_fn: Callable[[], Any], x: Any, y: Any, *, cv: Any = 5, epochs
     ValueError: Invalid `y`. Expected one entry per sample of x (4 samples). Received: y=3 entries. x, y, sample_weight and groups must all have the same length
     """
     check_build_fn(build_fn)
-    x, y = as_arrays(x, "x"), as_arrays(y, "y")
-    sample_weight, groups = as_arrays(sample_weight, "sample_weight"), as_arrays(groups, "groups")
-    n = n_samples(x)
-    if n == 0:
-        fail("x", "at least one sample", Described("an empty array"))
-    check_same_length(n, y=y, sample_weight=sample_weight, groups=groups)
     check_choice("verbose", verbose, (0, 1, 2))
-    check_preprocess(preprocess, x)
-    check_finite(nan_policy, x=x, y=y, sample_weight=sample_weight)
+    check_bool("return_models", return_models)
+    data, groups, n = check_inputs(x, y, sample_weight, groups, preprocess=preprocess, nan_policy=nan_policy)
     config = FitConfig(epochs=epochs, batch_size=batch_size, preprocess=preprocess,
-                       callbacks=check_callbacks(callbacks), fit_kwargs=fit_kwargs or {},
-                       keras_verbose=2 if verbose == 2 else 0, return_model=bool(return_models))
+                       callbacks=check_callbacks(callbacks), fit_kwargs=fit_kwargs,
+                       keras_verbose=2 if verbose == 2 else 0, return_models=bool(return_models),
+                       return_predictions=bool(return_predictions))
     seed = resolve_seed(seed)
-    tasks = plan_folds(cv, n, y, groups, seed=seed)
-    params = {**_params(build_fn, cv, tasks, config, seed, n, preprocess), "strategy_asked": strategy}
-    return PlannedRun(build_fn, FoldData(x, y, sample_weight), tasks, config, params)
-
-
-def _train(run: PlannedRun, runner: Any, *, strategy: str, verbose: int, on_error: str) -> tuple[str, str]:
-    """Train the run's missing folds; each one is kept (and saved) the moment it ends."""
-    todo, total = run.todo(), len(run.tasks)
-    ran, why = "none", f"all {total} folds were already done"
-    with FoldProgress(total, verbose) as progress, user_random_state():
-        if len(todo) < total:
-            progress.note(f"Resuming: {total - len(todo)} of {total} folds already done in {run.store.path}")
-        try:
-            if todo:
-                _, ran, why = run_folds(run.build_fn, run.data, todo, run.config, strategy, progress,
-                                        on_error=on_error, on_outcome=run.keep, executor=runner)
-        except KeyboardInterrupt:
-            if not _keep_partial(run.finished, run.store, progress):
-                raise
-            run.params["interrupted"] = True
-    return ran, why
-
-
-def _keep_partial(outcomes: list, store: Any, progress: FoldProgress) -> bool:
-    """After Ctrl-C: say what was kept; return whether there is anything to return."""
-    where = f" and saved in {store.path}" if store is not None else ""
-    progress.note(f"Interrupted: {len(outcomes)} finished folds are kept{where}.")
-    if outcomes:
-        warnings.warn(f"Interrupted: the result holds only the {len(outcomes)} folds that finished.",
-                      RuntimeWarning, stacklevel=3)
-    return bool(outcomes)
+    chosen: dict = {}
+    tasks = plan_folds(cv, n, data.y, groups, seed=seed, info=chosen)
+    run = new_run(build_fn, data, tasks, config, cv=cv, seed=seed, strategy=strategy, chosen=chosen)
+    repeats = getattr(cv, "n_repeats", None)
+    if hasattr(cv, "split") and isinstance(repeats, int) and repeats > 1:  # RepeatedKFold: oof per repetition
+        run.params["n_repeats"] = int(cv.n_repeats)
+    return run

@@ -1,16 +1,17 @@
 """The final model: trained on all the training data for the selected epochs (listing 3.32)."""
 from __future__ import annotations
 
+import time
 from typing import Any, Callable, NamedTuple
 
-from kfold.core.checks import check_choice, fail
-from kfold.data.arrays import as_arrays, check_same_length, n_samples
+from kfold.core.checks import check_choice
+from kfold.core.seeds import resolve_seed, user_random_state
+from kfold.data.arrays import as_arrays, n_samples
+from kfold.data.preprocessing import apply_preprocess, fit_preprocess
+from kfold.train.cross_validation import check_inputs
 from kfold.train.fold import FitConfig
-from kfold.core.seeds import user_random_state
-from kfold.data.preprocessing import apply_preprocess, check_preprocess, fit_preprocess
-from kfold.core.seeds import resolve_seed
-from kfold.train.keras_fit import check_callbacks
-from kfold.train.keras_fit import build_model, check_build_fn, train_model, validation_batch_size
+from kfold.train.keras_fit import build_model, check_build_fn, check_callbacks, train_model, validation_batch_size
+from kfold.train.progress import format_scores
 
 __all__ = ["FinalModel", "fit_final"]
 
@@ -26,7 +27,7 @@ class FinalModel(NamedTuple):
     >>> from kfold.train.keras_fit import doctest_model
     >>> import numpy as np, kfold
     >>> x, y = np.random.rand(20, 2), np.random.rand(20)
-    >>> final = kfold.fit_final(doctest_model, x, y, epochs=2, preprocess=kfold.Standardize(), seed=0)
+    >>> final = kfold.fit_final(doctest_model, x, y, epochs=2, preprocess=kfold.Standardize(), seed=0, verbose=0)
     >>> final.predict(x[:3]).shape
     (3, 1)
     >>> model, preprocess = final
@@ -56,7 +57,7 @@ class FinalModel(NamedTuple):
 def fit_final(
     build_fn: Callable[[], Any], x: Any, y: Any, *, epochs: int, batch_size: int = 32,
     preprocess: Any = None, callbacks: list | None = None, fit_kwargs: dict | None = None,
-    sample_weight: Any = None, seed: int | None = None, verbose: int = 0,
+    sample_weight: Any = None, seed: int | None = None, verbose: int = 1, nan_policy: str = "raise",
 ) -> FinalModel:
     """Train one model on all of ``x, y``, the way each fold was trained.
 
@@ -65,12 +66,14 @@ def fit_final(
 
     Parameters
     ----------
-    build_fn, x, y, batch_size, preprocess, callbacks, fit_kwargs, sample_weight, seed
+    build_fn, x, y, batch_size, preprocess, callbacks, fit_kwargs, sample_weight, seed, nan_policy
         As in :func:`kfold.cross_validate`.
     epochs : int
         How many epochs to train.
     verbose : {0, 1, 2}
-        Keras' own ``fit`` verbosity.
+        As in :func:`kfold.cross_validate`: 0 silent; 1 one line when the model
+        is trained; 2 also Keras' line per epoch. (Before 0.2, ``verbose`` was
+        Keras' own ``fit`` verbosity and defaulted to 0.)
 
     Returns
     -------
@@ -84,25 +87,25 @@ def fit_final(
     >>> from kfold.train.keras_fit import doctest_model
     >>> import numpy as np
     >>> x, y = np.random.rand(20, 2), np.random.rand(20)
-    >>> final = fit_final(doctest_model, x, y, epochs=3, seed=0)
+    >>> final = fit_final(doctest_model, x, y, epochs=3, seed=0, verbose=0)
     >>> len(final.model.history.history["loss"]), final.preprocess is None
     (3, True)
     """
     check_build_fn(build_fn)
-    x, y = as_arrays(x, "x"), as_arrays(y, "y")
-    sample_weight = as_arrays(sample_weight, "sample_weight")
-    if n_samples(x) == 0:
-        fail("x", "at least one sample", x)
-    check_same_length(n_samples(x), y=y, sample_weight=sample_weight)
     check_choice("verbose", verbose, (0, 1, 2))
-    check_preprocess(preprocess, x)
+    data, _, n = check_inputs(x, y, sample_weight, preprocess=preprocess, nan_policy=nan_policy)
     config = FitConfig(epochs=epochs, batch_size=batch_size, callbacks=check_callbacks(callbacks),
-                       fit_kwargs=fit_kwargs or {})
+                       fit_kwargs=fit_kwargs)
     seed = resolve_seed(seed)
-    fitted, x_train = fit_preprocess(preprocess, x)
+    start = time.perf_counter()
+    fitted, x_train = fit_preprocess(preprocess, data.x)
     with user_random_state():
         model = build_model(build_fn, seed)
-        train_model(model, x_train, y, sample_weight, epochs=config.epochs,
-                    batch_size=config.batch_size, seed=seed, callbacks=list(config.callbacks),
-                    fit_kwargs=config.fit_kwargs, verbose=verbose)
+        logs = train_model(model, x_train, data.y, data.sample_weight, epochs=config.epochs,
+                           batch_size=config.batch_size, seed=seed, callbacks=list(config.callbacks),
+                           fit_kwargs=config.fit_kwargs, verbose=2 if verbose == 2 else 0)
+    if verbose:
+        last = {key: values[-1] for key, values in logs.items() if values}
+        print(f"Final model: {len(logs.get('loss', []))} epochs on {n} samples - "
+              f"{time.perf_counter() - start:.1f}s - {format_scores(last)}")
     return FinalModel(model, fitted)

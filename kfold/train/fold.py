@@ -8,7 +8,6 @@ data (plus the model, when asked for).
 """
 from __future__ import annotations
 
-import copy
 import dataclasses
 import time
 from typing import Any, Callable
@@ -17,8 +16,10 @@ import numpy as np
 
 from kfold.core.checks import check_positive_int, fail
 from kfold.results.outcome import FoldOutcome
+from kfold.results.predictions import predict_rows
 from kfold.data.arrays import take
 from kfold.data.preprocessing import fit_preprocess, apply_preprocess
+from kfold.train.callbacks import fill_paths
 from kfold.train.keras_fit import RESERVED_FIT_KWARGS, build_model, train_model, validation_batch_size
 
 __all__ = ["FoldTask", "FitConfig", "FoldData", "fold_seeds", "run_fold", "non_finite_loss"]
@@ -75,11 +76,15 @@ class FitConfig:
     callbacks: tuple = ()
     fit_kwargs: dict = dataclasses.field(default_factory=dict)
     keras_verbose: int = 0
-    return_model: bool = False
+    return_models: bool = False
+    return_predictions: bool = False  #: predict the held-out rows with the final model
 
     def __post_init__(self) -> None:
         check_positive_int("epochs", self.epochs)
         check_positive_int("batch_size", self.batch_size)
+        if self.fit_kwargs is not None and not isinstance(self.fit_kwargs, dict):
+            fail("fit_kwargs", "a dict of other fit() arguments, e.g. {'class_weight': {0: 1, 1: 3}}",
+                 self.fit_kwargs, error=TypeError)
         kwargs = dict(self.fit_kwargs or {})
         for key in kwargs:
             if key in RESERVED_FIT_KWARGS:
@@ -124,7 +129,7 @@ def run_fold(build_fn: Callable[[], Any], data: FoldData, task: FoldTask,
     """Train a fresh model on the fold's training rows and score it on its held-out rows.
 
     Preprocessing is fitted on the training rows only; callbacks are deep-copied
-    so none carries state from another fold; the held-out rows are passed as
+    so none carries state from another fold (``{fold}`` in their paths filled); the held-out rows are passed as
     ``validation_data`` and evaluated once more at the end (the fold's score).
 
     Examples
@@ -140,20 +145,23 @@ def run_fold(build_fn: Callable[[], Any], data: FoldData, task: FoldTask,
     fitted, x_train = fit_preprocess(config.preprocess, take(data.x, task.train))
     x_val = apply_preprocess(fitted, take(data.x, task.val))
     y_val, w_val = take(data.y, task.val), take(data.sample_weight, task.val)
-    model = build_model(build_fn, task.seed)
+    model = build_model(build_fn, task.seed, check_fresh=True)
     history = train_model(
         model, x_train, take(data.y, task.train), take(data.sample_weight, task.train),
         epochs=config.epochs, batch_size=config.batch_size, seed=task.seed,
-        validation=(x_val, y_val, w_val), callbacks=copy.deepcopy(list(config.callbacks)),
+        validation=(x_val, y_val, w_val), callbacks=fill_paths(config.callbacks, fold=task.fold),
         fit_kwargs=config.fit_kwargs, verbose=config.keras_verbose,
     )
     fit_time = time.perf_counter() - start
     start = time.perf_counter()
     scores = model.evaluate(x_val, y_val, sample_weight=w_val, return_dict=True, verbose=0,
                             batch_size=validation_batch_size(config.batch_size, len(task.val)))
-    keep = config.return_model
+    score_time = time.perf_counter() - start
+    predictions = (predict_rows(model, x_val, validation_batch_size(config.batch_size, len(task.val)))
+                   if config.return_predictions else None)
+    keep = config.return_models
     return FoldOutcome(
         fold=task.fold, history=history, scores={k: float(v) for k, v in scores.items()},
-        fit_time=fit_time, score_time=time.perf_counter() - start,
-        model=model if keep else None, preprocess=fitted if keep else None,
+        fit_time=fit_time, score_time=score_time,
+        model=model if keep else None, preprocess=fitted if keep else None, predictions=predictions,
     )

@@ -10,6 +10,7 @@ Two things differ from a plain ``model.fit(x, y, shuffle=True)``:
 """
 from __future__ import annotations
 
+import gc
 import inspect
 import itertools
 import math
@@ -21,9 +22,13 @@ import numpy as np
 
 from kfold.core.backend import import_keras, import_tensorflow
 from kfold.core.checks import Described, fail, message
-from kfold.data.arrays import map_arrays, n_samples
+from kfold.data.arrays import n_samples, to_tensors
+from kfold.results.history import records_to_history
+from kfold.core.interrupts import check_interrupt, deferring_interrupts
 
-__all__ = ["epoch_orders", "check_build_fn", "check_callbacks", "build_model", "train_model", "RESERVED_FIT_KWARGS"]
+
+__all__ = ["epoch_orders", "check_build_fn", "check_callbacks", "build_model", "train_model", "RESERVED_FIT_KWARGS",
+           "stop_on_nan"]
 
 # fit() arguments that kfold sets itself, with the argument to use instead.
 RESERVED_FIT_KWARGS = {
@@ -36,6 +41,8 @@ RESERVED_FIT_KWARGS = {
 # Models already handed to kfold by a build function: a build function that returns
 # one of them again is returning a trained model, not a fresh one.
 _USED_MODELS: "weakref.WeakSet[Any]" = weakref.WeakSet()
+# Build functions already checked for returning a model that existed before the call.
+_FRESH_CHECKED: "weakref.WeakSet[Any]" = weakref.WeakSet()
 
 
 def epoch_orders(n: int, seed: int, shuffle: bool = True) -> Iterator[np.ndarray]:
@@ -60,18 +67,8 @@ def _train_dataset(x: Any, y: Any, sample_weight: Any, *, batch_size: int, epoch
                    seed: int, shuffle: bool) -> tuple[Any, int]:
     """A ``tf.data.Dataset`` with all batches of all epochs, and the steps per epoch."""
     tf = import_tensorflow()
-    keras = import_keras()
     n = n_samples(x)
-    floatx = keras.config.floatx()
-
-    def tensor(array: np.ndarray) -> Any:
-        array = np.asarray(array)
-        if array.dtype.kind == "f" and array.dtype != floatx:
-            array = array.astype(floatx)
-        return tf.constant(array)
-
-    arrays = tuple(map_arrays(part, tensor) for part in (x, y, sample_weight) if part is not None)
-    arrays = tuple(tuple(a) if isinstance(a, list) else a for a in arrays)  # tf.data would stack a list
+    arrays = tuple(to_tensors(part) for part in (x, y, sample_weight) if part is not None)  # lists as tuples
     # All epochs' orders up front (epochs x n int32, e.g. 0.8 MB for 500 x 404): a
     # Python generator here would leave a callback registered in TensorFlow per fold.
     order_array = np.stack(list(itertools.islice(epoch_orders(n, seed, shuffle), epochs))).astype(np.int32)
@@ -85,17 +82,29 @@ def _train_dataset(x: Any, y: Any, sample_weight: Any, *, batch_size: int, epoch
 def check_callbacks(callbacks: Any) -> tuple:
     """The callbacks as a tuple, after checking that each one is a Keras callback.
 
+    A single callback (``callbacks=EarlyStopping(...)``) is taken as a list of one.
+
     Examples
     --------
     >>> check_callbacks(None)
     ()
+    >>> import keras
+    >>> len(check_callbacks(keras.callbacks.EarlyStopping()))
+    1
     >>> check_callbacks(["early stop"])
     Traceback (most recent call last):
     ...
     TypeError: Invalid `callbacks`. Expected a list of keras.callbacks.Callback instances. Received: callbacks=('early stop',)
     """
-    callbacks = tuple(callbacks or ())
     keras = import_keras()
+    if callbacks is None:
+        return ()
+    if isinstance(callbacks, keras.callbacks.Callback):
+        return (callbacks,)
+    if isinstance(callbacks, (str, bytes, dict)) or not hasattr(callbacks, "__iter__"):
+        fail("callbacks", "a list of keras.callbacks.Callback instances", callbacks,
+             "Pass callbacks=[keras.callbacks.EarlyStopping(...), ...]", error=TypeError)
+    callbacks = tuple(callbacks)
     for callback in callbacks:
         if not isinstance(callback, keras.callbacks.Callback):
             fail("callbacks", "a list of keras.callbacks.Callback instances", callbacks, error=TypeError)
@@ -134,13 +143,35 @@ def check_build_fn(build_fn: Any) -> None:
              error=TypeError)
 
 
-def build_model(build_fn: Callable[[], Any], seed: int, *, free_memory: bool = True) -> Any:
+def _live_models(keras: Any) -> list:
+    """Every Keras model alive in this process (a walk over all objects: about 0.1 s)."""
+    return [obj for obj in gc.get_objects() if isinstance(obj, keras.Model)]
+
+
+def _first_call(build_fn: Any) -> bool:
+    """Whether ``build_fn`` is checked for the first time in this process (then remembered)."""
+    try:
+        if build_fn in _FRESH_CHECKED:
+            return False
+        _FRESH_CHECKED.add(build_fn)
+    except TypeError:  # not weakly referable: checked every time
+        pass
+    return True
+
+
+def build_model(build_fn: Callable[[], Any], seed: int, *, free_memory: bool = True,
+                check_fresh: bool = False) -> Any:
     """Clear the Keras session, seed everything, call ``build_fn`` and check the model.
 
     ``free_memory=False`` skips the garbage collection of ``clear_session`` (it
     can take a second); the fused path uses it for all but its first model.
     Raises if ``build_fn`` returns something other than a Keras model, a model it
-    returned before (so not a fresh one) or a model that is not compiled.
+    returned before (so not a fresh one) or a model that is not compiled. With
+    ``check_fresh``, the first call of each ``build_fn`` also raises if the
+    model existed before ``build_fn`` was called (``build_fn=lambda: model``),
+    so that such a build function is refused before its first fold trains.
+    A Ctrl-C while the session is cleared is held back until it is clear, then
+    raised (:mod:`kfold.core.interrupts`).
 
     Examples
     --------
@@ -153,21 +184,27 @@ def build_model(build_fn: Callable[[], Any], seed: int, *, free_memory: bool = T
     3
     """
     keras = import_keras()
-    keras.backend.clear_session(free_memory=free_memory)
+    with deferring_interrupts():  # a KeyboardInterrupt inside its garbage collection would be swallowed
+        keras.backend.clear_session(free_memory=free_memory)
     keras.utils.set_random_seed(seed)
+    before = _live_models(keras) if check_fresh and _first_call(build_fn) else None
     try:
         model = build_fn()
     except Exception as error:
         raised = Described(f"build_fn() raised {type(error).__name__}: {error}")
         raise RuntimeError(message("build_fn", "a function that builds and compiles a model", raised,
                                    "The traceback above shows where build_fn failed")) from error
+    check_interrupt()
     if not isinstance(model, keras.Model):
         fail("build_fn", "a function that returns a keras.Model",
              Described(f"build_fn() returned {type(model).__name__}"), "End build_fn with `return model`",
              error=TypeError)
-    if model in _USED_MODELS:
+    reused = before is not None and any(model is other for other in before)
+    del before
+    if reused or model in _USED_MODELS:
+        what = "a model that existed before it was called" if reused else "a model it had returned before"
         fail("build_fn", "a function that builds a new model on every call",
-             Described("build_fn() returned a model it had returned before"),
+             Described(f"build_fn() returned {what}"),
              "Create the model inside build_fn (model = keras.Sequential(...)), "
              "so each fold starts from fresh weights")
     if not getattr(model, "compiled", False):
@@ -176,11 +213,6 @@ def build_model(build_fn: Callable[[], Any], seed: int, *, free_memory: bool = T
              "Call model.compile(optimizer=..., loss=..., metrics=...) inside build_fn")
     _USED_MODELS.add(model)
     return model
-
-
-def _records_to_history(records: list[dict]) -> dict[str, list[float]]:
-    keys = list(dict.fromkeys(key for logs in records for key in logs))
-    return {key: [float(logs.get(key, np.nan)) for logs in records] for key in keys}
 
 
 def validation_batch_size(batch_size: int, n_val: int) -> int:
@@ -216,11 +248,34 @@ def train_model(model: Any, x: Any, y: Any, sample_weight: Any = None, *, epochs
     if validation is not None:
         kwargs["validation_data"] = tuple(part for part in validation if part is not None)
         kwargs["validation_batch_size"] = validation_batch_size(batch_size, n_samples(validation[0]))
-    stop_on_nan = keras.callbacks.TerminateOnNaN()  # a diverged fold stops at once
     # shuffle=False: the dataset already holds each epoch's own permutation.
-    model.fit(dataset, epochs=epochs, steps_per_epoch=steps, callbacks=[*callbacks, stop_on_nan, logger],
+    model.fit(dataset, epochs=epochs, steps_per_epoch=steps, callbacks=[*callbacks, stop_on_nan(), logger],
               verbose=verbose, shuffle=False, **kwargs)
-    return _records_to_history(records)
+    return records_to_history(records)
+
+
+def stop_on_nan() -> Any:
+    """A callback that stops training at the first NaN or infinite loss, silently.
+
+    Keras' ``TerminateOnNaN`` does the same but prints a line, even with ``verbose=0``.
+
+    Examples
+    --------
+    >>> callback = stop_on_nan()
+    >>> callback.set_model(doctest_model())
+    >>> callback.on_train_batch_end(0, {"loss": float("nan")})
+    >>> callback.model.stop_training
+    True
+    """
+    keras = import_keras()
+
+    class StopOnNaN(keras.callbacks.Callback):
+        def on_train_batch_end(self, batch: int, logs: dict | None = None) -> None:
+            loss = (logs or {}).get("loss")
+            if loss is not None and not math.isfinite(float(loss)):
+                self.model.stop_training = True
+
+    return StopOnNaN()
 
 
 def doctest_model() -> Any:

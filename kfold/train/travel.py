@@ -26,7 +26,6 @@ from typing import Any, Callable, NoReturn
 from kfold.core.checks import Described, fail
 from kfold.executors.base import Executor, TaskError
 from kfold.executors.worker import LOAD, dumps
-from kfold.train.keras_fit import check_build_fn
 
 __all__ = ["check_travel", "check_pickles", "explain_probe_error", "check_model_returns", "keras_reason"]
 
@@ -132,8 +131,7 @@ def check_travel(executor: Executor, build_fn: Callable[[], Any], *, return_mode
                  **travellers: Any) -> None:
     """Raise, before any work starts, if what the tasks need cannot reach the workers.
 
-    Checks that ``build_fn`` is a build function (not a model), that it and the
-    other ``travellers`` (callbacks, preprocessing...) pickle, that a worker can
+    ``build_fn`` was checked by the public entry. Checks that it and the other ``travellers`` (callbacks, preprocessing...) pickle, that a worker can
     load ``build_fn`` (its module importable there), and, with
     ``return_models``, that a model built by ``build_fn`` in a worker loads back
     here. Nothing is checked for an executor that runs in this process.
@@ -148,7 +146,6 @@ def check_travel(executor: Executor, build_fn: Callable[[], Any], *, return_mode
     ...
     TypeError: Invalid `build_fn`. Expected something that can be sent to worker processes. Received: build_fn=<lambda>. It does not pickle (TypeError: cannot pickle '_thread.lock' object): create objects such as locks, open files, generators, datasets or connections inside build_fn instead of capturing them, or use executor='sequential'
     """
-    check_build_fn(build_fn)
     if executor.in_process:
         return
     for name, value in {"build_fn": build_fn, **travellers}.items():

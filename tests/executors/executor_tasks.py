@@ -10,7 +10,7 @@ import signal
 import time
 
 __all__ = ["wait_and_return", "describe_worker", "device_of_worker", "fail_on_fold_one", "die_in_fold_two",
-           "TroubleOnSize"]
+           "TroubleOnSize", "mnist_like"]
 
 
 def wait_and_return(data, task):
@@ -75,3 +75,13 @@ class TroubleOnSize:
 
     def transform(self, x):
         return x
+
+
+def mnist_like():
+    """Issue 11's MNIST model on 16 features: Dense(128, relu), Dense(10, softmax), RMSprop (Keras imported here)."""
+    import keras
+
+    model = keras.Sequential([keras.Input((16,)), keras.layers.Dense(128, activation="relu"),
+                              keras.layers.Dense(10, activation="softmax")])
+    model.compile(optimizer="rmsprop", loss="categorical_crossentropy", metrics=["accuracy"])
+    return model

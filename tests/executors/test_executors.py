@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import importlib.util
+import re
 import sys
 import threading
 import traceback
@@ -19,7 +20,7 @@ import pytest
 import kfold
 from conftest import make_regressor
 from executor_tasks import (TroubleOnSize, describe_worker, device_of_worker, die_in_fold_two,
-                            fail_on_fold_one, wait_and_return)
+                            fail_on_fold_one, mnist_like, wait_and_return)
 from kfold.executors.processes import ProcessExecutor
 from kfold.executors.worker import WorkerSettings, worker_env
 from kfold.executors.base import WORKER_DIED, TaskFailedError, TaskError
@@ -54,7 +55,7 @@ def run_all(executor, fn, data, tasks):
 def test_sequential_processes_and_dask_give_identical_folds(regression_data, dask_executor):
     x, y = regression_data
     tasks = plan_folds(3, len(x), seed=0)
-    config = FitConfig(epochs=2, batch_size=8, return_model=True)
+    config = FitConfig(epochs=2, batch_size=8, return_models=True)
     fn = functools.partial(run_fold, make_regressor, config=config)
     outcomes = {}
     for name, executor in executors(dask_executor).items():
@@ -92,10 +93,24 @@ def test_cross_validate_gives_identical_histories_on_every_executor(regression_d
     kwargs = dict(cv=3, epochs=2, batch_size=8, seed=0, verbose=0, preprocess=kfold.Standardize())
     reference = kfold.cross_validate(make_regressor, x, y, strategy="sequential", **kwargs)
     for executor in (make_executor("processes", n_jobs=2), make_executor("dask", client=dask_executor.client)):
-        result = kfold.cross_validate(make_regressor, x, y, executor=executor, **kwargs)
+        result = kfold.cross_validate(make_regressor, x, y, executor=executor, strategy="sequential", **kwargs)
         assert_same_cv(result, reference)  # results in fold order, whatever order they finished in
         assert (result.params["executor"], result.params["strategy"]) == (executor.name, "sequential")
         assert "one fold per task" in result.params["strategy_reason"]
+
+
+def test_the_default_strategy_gives_identical_histories_on_every_executor(dask_executor):
+    # the MNIST-like model of issue 11 (one hidden Dense(128), softmax, categorical cross-entropy):
+    # on workers a candidate's folds are one task, trained fused as in this process
+    rng = np.random.default_rng(0)
+    x, y = rng.random((90, 16)).astype("float32"), np.eye(10)[np.arange(90) % 10]  # 9 of each class
+    kwargs = dict(cv=3, epochs=2, batch_size=16, seed=0, verbose=0)
+    here = kfold.cross_validate(mnist_like, x, y, **kwargs)
+    assert here.params["strategy"] == "fused"
+    for executor in (make_executor("processes", n_jobs=2), make_executor("dask", client=dask_executor.client)):
+        there = kfold.cross_validate(mnist_like, x, y, executor=executor, **kwargs)
+        assert_same_cv(there, here)  # bitwise
+        assert there.params["strategy"] == "fused" and "one task for the candidate's folds" in there.params["strategy_reason"]
 
 
 class CountingProcesses(ProcessExecutor):
@@ -114,7 +129,7 @@ def test_searches_on_processes_and_dask_match_sequential(regression_data, dask_e
     kwargs = dict(cv=3, epochs=2, batch_size=8, seed=0, verbose=0)
     reference = kfold.grid_search(make_regressor, {"units": [4, 8]}, x, y, strategy="sequential", **kwargs)
     executor = CountingProcesses(n_jobs=2)
-    search = kfold.grid_search(make_regressor, {"units": [4, 8]}, x, y, executor=executor,
+    search = kfold.grid_search(make_regressor, {"units": [4, 8]}, x, y, executor=executor, strategy="sequential",
                                run_dir=tmp_path / "search", **kwargs)
     assert executor.batches == [6]  # every fold of every candidate sent at once
     for result, expected in zip(search.results, reference.results):
@@ -123,10 +138,19 @@ def test_searches_on_processes_and_dask_match_sequential(regression_data, dask_e
     for result, expected in zip(kfold.load(tmp_path / "search").results, reference.results):
         assert_same_cv(result, expected)  # saved as the folds arrived
     kwargs = dict(outer_cv=2, inner_cv=2, epochs=2, batch_size=8, seed=0, verbose=0)
-    nested = kfold.nested_cross_validate(make_regressor, {"units": [4]}, x, y, executor="dask",
+    nested = kfold.nested_cross_validate(make_regressor, {"units": [4]}, x, y, executor="dask", strategy="sequential",
                                          client=dask_executor.client, **kwargs)
     expected = kfold.nested_cross_validate(make_regressor, {"units": [4]}, x, y, strategy="sequential", **kwargs)
     np.testing.assert_array_equal(nested.scores["loss"], expected.scores["loss"])
+    # the default strategy: each candidate's folds are one task, trained fused as in this process
+    kwargs = dict(cv=3, epochs=2, batch_size=8, seed=0, verbose=0, refit=False)
+    fused = kfold.grid_search(make_regressor, {"units": [4, 8]}, x, y, **kwargs)
+    executor = CountingProcesses(n_jobs=2)
+    executor.batches = []
+    on_workers = kfold.grid_search(make_regressor, {"units": [4, 8]}, x, y, executor=executor, **kwargs)
+    assert executor.batches == [2]  # one task per candidate
+    for result, expected in zip(on_workers.results, fused.results):
+        assert_same_cv(result, expected)
 
 
 def test_fused_strategy_with_worker_processes_is_refused(regression_data):
@@ -145,12 +169,18 @@ def test_a_fold_failing_in_a_worker_names_its_fold_and_candidate(regression_data
     executor = executors(dask_executor)[name]
     with pytest.raises(kfold.FoldError) as info:
         kfold.grid_search(make_regressor, {"units": [4, 8]}, x, y, cv=uneven_folds(), epochs=1, seed=0,
-                          verbose=0, preprocess=TroubleOnSize(28), executor=executor, refit=False)
+                          verbose=0, preprocess=TroubleOnSize(28), executor=executor, refit=False,
+                          strategy="sequential")  # one fold per task
     message = str(info.value)
     assert message.startswith("Candidate 1 {'units': 4}: Fold 2 raised an exception")
     assert "ZeroDivisionError: no luck with 28 rows" in message
     assert (info.value.fold, info.value.candidate) == (1, 0)
     assert "executor_tasks.py" in message + "".join(traceback.format_exception(info.value))  # the worker's
+    with pytest.raises(kfold.FoldError) as info:  # the default: a candidate's folds are one task; failed, each
+        kfold.grid_search(make_regressor, {"units": [4, 8]}, x, y, cv=uneven_folds(), epochs=1, seed=0,  # alone
+                          verbose=0, preprocess=TroubleOnSize(28), executor=executor, refit=False)
+    assert re.match(r"Candidate (1 \{'units': 4\}|2 \{'units': 8\}): Fold 2 raised an exception", str(info.value))
+    assert "ZeroDivisionError: no luck with 28 rows" in str(info.value) and info.value.fold == 1
 
 
 def test_unpicklable_build_fn_is_refused_by_cross_validate_before_training(regression_data):
@@ -171,8 +201,10 @@ def test_unpicklable_build_fn_is_refused_before_any_work():
 
 
 def test_model_instance_is_refused():
+    # checked once, at the public entry, before any worker starts (check_travel no longer repeats it)
     with pytest.raises(TypeError, match="model instance"):
-        check_travel(make_executor("processes", n_jobs=2), make_regressor())
+        kfold.cross_validate(make_regressor(), np.zeros((8, 3)), np.zeros(8), cv=2, epochs=1, verbose=0,
+                             executor="processes", n_jobs=2)
 
 
 def test_sequential_checks_only_the_build_fn():
@@ -307,7 +339,7 @@ def test_a_fold_whose_worker_dies_is_retried_skipped_saved_and_resumed(regressio
     result = kfold.cross_validate(make_regressor, x, y, preprocess=always, on_error="skip", run_dir=run_dir,
                                   **kwargs)
     assert list(result.errors) == [1] and "died with its worker process" in result.errors[1]
-    assert np.isnan(result.scores["loss"][1]) and np.isfinite(result.scores["loss"][[0, 2]]).all()
+    assert np.isnan(result.scores["val_loss"][1]) and np.isfinite(result.scores["val_loss"][[0, 2]]).all()
     assert len(list((run_dir / "folds").glob("fold_*.json"))) == 3  # saved as they arrived
     saved = {f.name: f.stat().st_mtime_ns for f in (run_dir / "folds").glob("fold_*.json")}
     healed = TroubleOnSize(28, "die", folder=str(tmp_path))  # its marker exists: it no longer dies

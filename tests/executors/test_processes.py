@@ -81,8 +81,9 @@ def test_an_executor_instance_is_configured_itself():
 
 def test_cross_validate_on_recycled_workers_matches_sequential(regression_data):
     x, y = regression_data
-    kwargs = dict(cv=4, epochs=2, seed=0, verbose=0)
-    reference = kfold.cross_validate(make_regressor, x, y, executor="sequential", strategy="sequential", **kwargs)
+    # one fold per task (strategy="sequential"), so each of the 4 tasks lands on a fresh worker
+    kwargs = dict(cv=4, epochs=2, seed=0, verbose=0, strategy="sequential")
+    reference = kfold.cross_validate(make_regressor, x, y, executor="sequential", **kwargs)
     result = kfold.cross_validate(make_regressor, x, y, executor="processes", n_jobs=2, max_tasks_per_worker=1,
                                   **kwargs)
     assert result.history.keys() == reference.history.keys()

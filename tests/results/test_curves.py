@@ -273,8 +273,9 @@ def test_epoch_selection_is_frozen_plain_and_json_serialisable():
     with pytest.raises(dataclasses.FrozenInstanceError):
         sel.epoch = 1
     data = dataclasses.asdict(sel)
-    assert set(data) == {"epoch", "value", "mean", "std", "sem", "n_folds", "key", "mode", "rule", "skip", "smooth"}
-    for name in ("epoch", "n_folds", "skip"):
+    assert set(data) == {"epoch", "value", "mean", "std", "sem", "n_folds", "key", "mode", "rule", "skip", "smooth",
+                         "ddof", "n_epochs", "flat"}
+    for name in ("epoch", "n_folds", "skip", "ddof", "n_epochs"):
         assert type(data[name]) is int
     for name in ("value", "mean", "std", "sem", "smooth"):
         assert type(data[name]) is float
@@ -283,9 +284,9 @@ def test_epoch_selection_is_frozen_plain_and_json_serialisable():
 
 def test_epoch_selection_str():
     curves = np.array([[3.0, 2.6, 2.2], [3.0, 2.6, 2.6], [3.0, 2.6, 2.4], [3.0, 2.6, 2.4]])
-    assert str(best_epoch(curves, key="val_mae")) == "epoch 3 (val_mae: mean 2.4 ± 0.163 std; 4 folds)"
+    assert str(best_epoch(curves, key="val_mae")) == "epoch 3 (val_mae: mean 2.4 ± 0.163 std with ddof=1; 4 folds)"
     text = str(best_epoch(FakeResult(val_mae=curves), "val_mae", smooth=0.5))
-    assert text == "epoch 3 (val_mae: mean 2.4 ± 0.163 std, smoothed 2.6; 4 folds)"
+    assert text == "epoch 3 (val_mae: mean 2.4 ± 0.163 std with ddof=1, smoothed 2.6; 4 folds)"
     assert "one-SE rule" in str(best_epoch(curves, rule="one_se"))
 
 

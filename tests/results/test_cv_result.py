@@ -21,19 +21,22 @@ def result():
                     np.array([1.5, 1.25]), np.array([0.1, 0.1]), {"epochs": 3, "seed": 0})
 
 
-def test_default_key_is_the_first_validation_metric(result):
-    assert result.default_key() == "val_mae"
+def test_default_key_is_val_loss_as_in_the_searches(result):
+    assert result.default_key() == "val_loss"
+    no_loss = CVResult(CVHistory([{"mae": [1.0], "val_mae": [1.0]}]), result.folds[:1],
+                       {"mae": np.array([1.0])}, np.ones(1), np.ones(1), {})
+    assert no_loss.default_key() == "val_mae"
     only_loss = CVResult(CVHistory([{"loss": [1.0], "val_loss": [1.0]}]), result.folds[:1],
                          {"loss": np.array([1.0])}, np.ones(1), np.ones(1), {})
     assert only_loss.default_key() == "val_loss"
 
 
 def test_summary_prints_folds_mean_std_and_epoch(result, capsys):
-    result.summary(skip=1)
+    result.summary("val_mae", skip=1)
     out = capsys.readouterr().out.splitlines()
-    assert out[0].split() == ["fold", "train", "val", "loss", "mae", "fit", "(s)"]
+    assert out[0].split() == ["fold", "train", "val", "val_loss", "val_mae", "fit", "(s)"]
     assert out[1].split() == ["1", "2", "2", "5.5000", "2.2000", "1.5"]
-    assert "mae 2.2500 ± 0.0707" in out[3]
+    assert "mean ± std (ddof=1) over 2 folds:" in out[3] and "val_mae 2.2500 ± 0.0707" in out[3]
     assert out[4].startswith("selected epoch: epoch 2 (val_mae")
 
 
@@ -52,7 +55,7 @@ def test_json_round_trip(result, tmp_path):
     for (t1, v1), (t2, v2) in zip(back.folds, result.folds):
         np.testing.assert_array_equal(t1, t2)
         np.testing.assert_array_equal(v1, v2)
-    np.testing.assert_array_equal(back.scores["mae"], result.scores["mae"])
+    np.testing.assert_array_equal(back.scores["val_mae"], result.scores["val_mae"])
     np.testing.assert_array_equal(back.fit_times, result.fit_times)
     assert back.params == result.params and back.folds_hash == result.folds_hash
     assert not list(tmp_path.glob("*.tmp"))  # the temporary file was renamed away

@@ -67,7 +67,7 @@ def test_plot_history_lines_band_and_selection(result):
     x = np.arange(1, 41)
     for i in range(3):
         fold = lines[f"fold {i + 1}"]
-        assert fold.get_label() == f"_fold {i + 1}"
+        assert fold.get_label() == ("each fold (raw)" if i == 0 else f"_fold {i + 1}")
         np.testing.assert_array_equal(fold.get_xdata(), x)
         np.testing.assert_array_equal(fold.get_ydata(), curves[i])
     mean = lines["mean"]
@@ -77,14 +77,14 @@ def test_plot_history_lines_band_and_selection(result):
     sel = best_epoch(result, "val_mae")
     np.testing.assert_array_equal(lines["selected"].get_xdata(), [sel.epoch, sel.epoch])
     assert lines["selected point"].get_ydata()[0] == sel.value
-    assert legend_texts(ax) == ["mean val_mae", "± 1 std", f"selected: epoch {sel.epoch}"]
+    assert legend_texts(ax) == ["each fold (raw)", "mean val_mae", "± 1 std", f"selected: epoch {sel.epoch}"]
     (band,) = [c for c in ax.collections if c.get_gid() == "band"]
     assert band.get_label() == "± 1 std"
-    assert ax.get_xlabel() == "Epoch" and ax.get_ylabel() == "val_mae" and "3 folds" in ax.get_title()
+    assert ax.get_xlabel() == "Epoch" and ax.get_ylabel() == "Validation MAE" and "3 folds" in ax.get_title()
 
 
 def test_plot_history_band_encloses_mean_plus_minus_std(result):
-    ax = plot_history(result, "val_mae", select=False)
+    ax = plot_history(result, "val_mae", mark_epoch=False)
     (band,) = ax.collections
     vertices = band.get_paths()[0].vertices
     mean, std = mean_curve(result, "val_mae"), std_curve(result, "val_mae")
@@ -94,7 +94,7 @@ def test_plot_history_band_encloses_mean_plus_minus_std(result):
 
 
 def test_plot_history_sem_band_and_no_band(result):
-    ax = plot_history(result, "val_mae", band="sem", select=False)
+    ax = plot_history(result, "val_mae", band="sem", mark_epoch=False)
     (band,) = ax.collections
     vertices = band.get_paths()[0].vertices
     mean, sem = mean_curve(result, "val_mae"), sem_curve(result, "val_mae")
@@ -115,7 +115,7 @@ def test_plot_history_skip_and_smooth_like_the_book(result):
     sel = best_epoch(result, "val_mae", skip=10, smooth=0.9)
     assert lines["selected"].get_xdata()[0] == sel.epoch >= 11
     assert f"selected: epoch {sel.epoch}" in legend_texts(ax)
-    assert "first 10 epochs dropped" in ax.get_title() and "smoothed (0.9)" in ax.get_title()
+    assert "from epoch 11" in ax.get_title() and "smoothed (0.9)" in ax.get_title()  # a shorter title on purpose
 
 
 def test_plot_history_folds_start_at_skip_plus_one(result):
@@ -126,13 +126,13 @@ def test_plot_history_folds_start_at_skip_plus_one(result):
 
 
 def test_plot_history_training_curve(result):
-    ax = plot_history(result, "val_mae", training=True, select=False, show_folds=False)
+    ax = plot_history(result, "val_mae", training=True, mark_epoch=False, show_folds=False)
     train = lines_by_gid(ax)["training"]
     assert train.get_label() == "training mae"
     np.testing.assert_array_equal(train.get_ydata(), mean_curve(result, "mae"))
     assert legend_texts(ax) == ["mean val_mae", "± 1 std", "training mae"]
     assert train.get_color() != lines_by_gid(ax)["mean"].get_color()
-    assert ax.get_ylabel() == "mae"  # both curves drawn: the metric's own name
+    assert ax.get_ylabel() == "MAE"  # both curves drawn: the metric's own name
 
 
 def test_plot_history_training_missing_or_not_validation_key():
@@ -155,8 +155,9 @@ def test_plot_history_mode_auto_for_accuracy_and_one_se():
 def test_plot_history_array_source_uses_given_axes():
     fig, ax = plt.subplots()
     out = plot_history([3.0, 2.0, 1.0, 1.5], None, ax=ax)
-    assert out is ax and ax.get_ylabel() == "curve"
-    assert legend_texts(ax) == ["mean curve", "± 1 std", "selected: epoch 3"]
+    assert out is ax and ax.get_ylabel() == "Value"
+    # one curve is one split: no "mean", no band
+    assert legend_texts(ax) == ["curve", "selected: epoch 3"] and "validation split" in ax.get_title()
 
 
 def test_plot_history_new_figure_when_no_axes(result):

@@ -38,7 +38,7 @@ def test_plot_search_draws_every_candidate_best_first(search):
     assert lines["candidate 2"].get_linewidth() > lines["candidate 0"].get_linewidth()
     assert lines["best"].get_xdata().tolist() == [3] and lines["best"].get_ydata()[0] == pytest.approx(0.85)
     assert sum(g.startswith("band") for g in gids(ax)) == 4
-    assert ax.get_xlabel() == "Epoch" and ax.get_ylabel() == "val_accuracy"
+    assert ax.get_xlabel() == "Epoch" and ax.get_ylabel() == "Validation accuracy"
 
 
 def test_plot_search_options(search):

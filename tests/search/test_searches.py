@@ -7,7 +7,9 @@ import numpy as np
 import pytest
 
 import kfold
+import kfold.search._training
 import kfold.search.searches
+from kfold.results.outcome import FoldOutcome
 from kfold import CVHistory, CVResult, KFold, SearchResult
 from kfold.search.candidates import check_candidates, parameter_grid, route, sample_parameters
 from kfold.search.refit import refit_epochs_for
@@ -134,7 +136,7 @@ def test_to_frame():
 def test_summary_prints_the_ranked_table(capsys):
     search_of(C, A, B).summary()
     lines = capsys.readouterr().out.splitlines()
-    assert lines[0] == "Best: 1.000000 (0.282843) using {'units': 4}, epoch 3 (val_loss, mean (std) over 2 folds)"
+    assert lines[0] == "Best: 1.000000 (0.282843) using {'units': 4}, epoch 3 (val_loss, mean (std with ddof=1) over 2 folds)"
     assert lines[1:] == ["1.000000 (0.282843) with: {'units': 4}, epoch 3",
                          "1.400000 (0.282843) with: {'units': 8}, epoch 5",
                          "2.200000 (0.282843) with: {'units': 2}, epoch 6"]
@@ -218,7 +220,7 @@ def test_bad_candidates_are_refused_before_training(monkeypatch, candidate, erro
     def no_training(*args, **kwargs):
         raise AssertionError("trained before checking the candidates")
 
-    monkeypatch.setattr(kfold.search.searches, "cross_validate", no_training)
+    monkeypatch.setattr(kfold.search._training, "train_runs", no_training)
     with pytest.raises(error, match=match):
         kfold.grid_search(build_units, {k: [v] for k, v in candidate.items()}, np.zeros((10, 3)),
                           np.zeros(10), cv=2, epochs=1, verbose=0)
@@ -241,40 +243,55 @@ def test_refit_epochs_policies():
 # ---------------------------------------------------------------- the search loop, without training
 
 
-def fake_cross_validate(calls):
-    """A stand-in for cross_validate: records its arguments, returns curves by units."""
-    def fake(build_fn, x, y, *, cv, epochs, batch_size, fit_kwargs, seed, **kwargs):
-        calls.append(dict(cv=cv, epochs=epochs, batch_size=batch_size, fit_kwargs=fit_kwargs, seed=seed,
-                          units=build_fn(), kwargs=kwargs))
-        folds = list(cv.split())
-        curve = {2: A, 4: B, 8: C}[calls[-1]["units"]][:epochs]
-        result = cv_result(curve, folds=folds)
-        result.params.update({"epochs": epochs, "batch_size": batch_size, "seed": seed})
-        return result
+def fake_train_runs(calls):
+    """A stand-in for the one training path: records each candidate's run, gives it curves by units."""
+    def fake(runs, executor, *, strategy, on_error, verbose, on_run_done=None):
+        for i, run in enumerate(runs):
+            units = run.build_fn()
+            calls.append(dict(folds=[(t.train, t.val) for t in run.tasks], fold_seeds=[t.seed for t in run.tasks],
+                              epochs=run.config.epochs, batch_size=run.config.batch_size, seed=run.params["seed"],
+                              units=units, strategy=strategy))
+            means = np.asarray({2: A, 4: B, 8: C}[units][:run.config.epochs], dtype=float)
+            for task, sign in zip(run.tasks, (1, -1)):  # two folds at mean ± 0.2, as cv_result makes them
+                curve = list(means + sign * 0.2)
+                run.keep(FoldOutcome(task.fold, {"val_loss": curve}, {"loss": curve[-1]}, 1.0, 0.1))
+            run.ran, run.why = strategy, "faked"
+            on_run_done(i)
     return fake
 
 
 def test_every_candidate_gets_the_same_folds_and_seed(monkeypatch, capsys):
     calls = []
-    monkeypatch.setattr(kfold.search.searches, "cross_validate", fake_cross_validate(calls))
+    monkeypatch.setattr(kfold.search._training, "train_runs", fake_train_runs(calls))
     cv = KFold(2, shuffle=True)  # no random_state: planned once, so still the same folds for all
     search = kfold.grid_search(lambda units: units, {"units": [2, 4, 8], "batch_size": [5]}, np.zeros((10, 1)),
                                np.zeros(10), cv=cv, epochs=6, refit=False, seed=7, strategy="sequential")
-    assert len({kfold.folds_hash(list(c["cv"].split())) for c in calls}) == 1
+    assert len({kfold.folds_hash(c["folds"]) for c in calls}) == 1 and len({tuple(c["fold_seeds"]) for c in calls}) == 1
     assert {r.folds_hash for r in search.results} == {search.folds_hash} == {search.params["folds_hash"]}
     assert [c["seed"] for c in calls] == [7, 7, 7] and [c["batch_size"] for c in calls] == [5, 5, 5]
-    assert all(c["kwargs"]["strategy"] == "sequential" for c in calls)  # extra arguments forwarded
+    assert all(c["strategy"] == "sequential" for c in calls)  # extra arguments forwarded
     assert search.results[1].params["units"] == 4 and search.results[1].params["candidate_index"] == 1
     assert search.results[1].params["candidate"] == {"units": 4, "batch_size": 5}
     assert search.results[1].params["cv"] == repr(cv)
     assert (search.best_params, search.best_epoch) == ({"units": 2, "batch_size": 5}, 3)
     out = capsys.readouterr().out.splitlines()
-    assert out[0].startswith("[1/3] {'units': 2, 'batch_size': 5}: epoch 3 (val_loss: mean 1")
+    assert out[0].startswith("Folds: KFold(n_splits=2, random_state=7, shuffle=True)")  # seeded copy, said
+    assert cv.random_state is None and search.params["cv_random_state"] == 7
+    assert out[1].startswith("[1/3] {'units': 2, 'batch_size': 5}: epoch 3 (val_loss: mean 1")
 
 
-def test_unknown_select_fails_after_the_first_candidate(monkeypatch):
+def test_unknown_select_is_refused_before_any_candidate_trains(monkeypatch):
     calls = []
-    monkeypatch.setattr(kfold.search.searches, "cross_validate", fake_cross_validate(calls))
+    monkeypatch.setattr(kfold.search._training, "train_runs", fake_train_runs(calls))
+    with pytest.raises(ValueError, match=r"Invalid `select`.*\['loss', 'val_loss'\]"):
+        kfold.grid_search(lambda units: make_regressor(n_features=1, units=units, metrics=()), {"units": [2, 4]},
+                          np.zeros((10, 1)), np.zeros(10), cv=2, epochs=3, select="val_accuracy", verbose=0)
+    assert len(calls) == 0
+
+
+def test_unknown_select_the_early_check_cannot_tell_fails_after_the_first_candidate(monkeypatch):
+    calls = []
+    monkeypatch.setattr(kfold.search._training, "train_runs", fake_train_runs(calls))
     with pytest.raises(ValueError, match=r"Invalid `select`.*\['val_loss'\]"):
         kfold.grid_search(lambda units: units, {"units": [2, 4]}, np.zeros((10, 1)), np.zeros(10),
                           cv=2, epochs=3, select="val_accuracy", verbose=0)

@@ -19,7 +19,7 @@ from kfold import (
     check_cv,
     folds_hash,
 )
-from kfold.split.check import PredefinedSplits
+from kfold.split.check import PredefinedSplits, choose_cv, missing_classes, target_type
 
 PAIRS = [([2, 3, 4, 5], [0, 1]), ([0, 1, 4, 5], [2, 3]), ([0, 1, 2, 3], [4, 5])]
 
@@ -182,3 +182,51 @@ def test_hash_separates_array_boundaries():
 def test_hash_rejects_non_index_arrays(folds, message):
     with pytest.raises(ValueError, match=message):
         folds_hash(folds)
+
+
+# ---------------------------------------------------------------- choose_cv: issue 12 part 4
+
+@pytest.mark.parametrize(("y", "kind"), [
+    (np.array([0, 1, 1, 0]), "binary"), (np.array([True, False]), "binary"),
+    (np.array([0.0, 1.0, 1.0]), "binary"), (np.array([2, 0, 1]), "multiclass"),
+    (np.array([[1], [2], [3]]), "multiclass"), (np.eye(3)[[0, 2, 1]], "one-hot"),
+    (np.array([0.5, 1.5, 2.0]), "continuous"), (np.array([1.0, 2.0, 3.0]), "continuous"),
+    (np.array([[0.2, 0.8], [0.5, 0.5]]), "continuous"), (None, "unknown"), ({"a": np.zeros(3)}, "unknown"),
+])
+def test_target_type(y, kind):
+    assert target_type(y) == kind
+
+
+def test_choose_cv_matches_sklearn_check_cv_for_classifiers():
+    y = np.repeat([0, 1, 2], 6)
+    ours, info = choose_cv(3, y, seed=0)
+    theirs = sk.check_cv(3, y, classifier=True)
+    x = np.zeros((len(y), 1))
+    for (_, a), (_, b) in zip(ours.split(x, y), theirs.split(x, y)):
+        np.testing.assert_array_equal(a, b)
+    assert info["cv_splitter"].startswith("StratifiedKFold(") and info["cv_random_state"] is None
+
+
+def test_choose_cv_keeps_kfold_for_regression_and_for_classes_too_small_to_stratify():
+    assert isinstance(choose_cv(3, np.linspace(0, 1, 9))[0], KFold)
+    splitter, info = choose_cv(3, np.arange(9))  # integer values, each once: not stratifiable
+    assert isinstance(splitter, KFold) and "no class of y has 3 members" in info["cv_choice"]
+
+
+def test_choose_cv_seeds_a_copy_of_a_shuffling_splitter_only():
+    cv = ShuffleSplit(n_splits=2, test_size=0.5)
+    seeded, info = choose_cv(cv, seed=3)
+    assert seeded is not cv and cv.random_state is None and seeded.random_state == 3
+    assert info["cv_random_state"] == 3 and "seed 3" in info["cv_choice"]
+    unshuffled = KFold(3)
+    assert choose_cv(unshuffled, seed=3)[0] is unshuffled
+    fixed = KFold(3, shuffle=True, random_state=1)
+    assert choose_cv(fixed, seed=3)[0] is fixed
+    sk_cv = sk.KFold(3, shuffle=True)
+    assert choose_cv(sk_cv, seed=3)[0].random_state == 3 and sk_cv.random_state is None
+
+
+def test_missing_classes_names_each_fold():
+    y = np.array([0, 0, 1, 1, 2, 2])
+    folds = list(KFold(3).split(np.zeros((6, 1))))
+    assert missing_classes(y, folds) == {0: [0], 1: [1], 2: [2]}

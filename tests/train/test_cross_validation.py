@@ -21,12 +21,12 @@ def test_end_to_end_records_every_key_of_every_fold(regression_data):
     assert result.history.keys() == ["loss", "mae", "val_loss", "val_mae"]
     assert result.history["val_mae"].shape == (4, 3)
     assert np.isfinite(result.history["val_mae"]).all()
-    assert sorted(result.scores) == ["loss", "mae"]
-    assert result.scores["mae"].shape == (4,)
+    assert sorted(result.scores) == ["val_loss", "val_mae"]  # held-out scores, held-out names
+    assert result.scores["val_mae"].shape == (4,)
     assert [len(v) for _, v in result.folds] == [10, 10, 10, 10]
     assert result.params["epochs"] == 3 and result.params["seed"] == 0
     # the held-out score is the model after the last epoch: equal to its last val_mae
-    np.testing.assert_allclose(result.scores["mae"], result.history["val_mae"][:, -1], rtol=1e-5)
+    np.testing.assert_allclose(result.scores["val_mae"], result.history["val_mae"][:, -1], rtol=1e-5)
 
 
 def test_folds_match_kfold_splitter(regression_data):

@@ -29,7 +29,7 @@ def test_killed_run_resumes_to_the_same_result(tmp_path):
     resumed = run(run_dir)          # only folds 2 and 3 are trained now
     uninterrupted = run(None)
     assert resumed.history == uninterrupted.history
-    np.testing.assert_array_equal(resumed.scores["mae"], uninterrupted.scores["mae"])
+    np.testing.assert_array_equal(resumed.scores["val_mae"], uninterrupted.scores["val_mae"])
     assert resumed.history[0, "loss"] == saved["history"]["loss"]  # fold 1 read back, not retrained
     assert kfold.load(run_dir).history == uninterrupted.history
 
@@ -88,11 +88,11 @@ def test_nan_loss_fails_the_fold_and_skip_goes_on(strategy):
     result = kfold.cross_validate(diverging_build, x, y * 1e3, cv=3, epochs=3, batch_size=8, seed=0,
                                   verbose=0, on_error="skip", strategy=strategy)
     assert list(result.errors) == [1] and "the loss became" in result.errors[1]
-    assert np.isnan(result.scores["mae"][1]) and np.isfinite(result.scores["mae"][[0, 2]]).all()
+    assert np.isnan(result.scores["val_mae"][1]) and np.isfinite(result.scores["val_mae"][[0, 2]]).all()
     assert result.best_epoch("val_mae").n_folds == 2
     lines = []
     result.summary(print_fn=lines.append)
-    assert "mean ± std over 2 folds" in lines[0] and "fold 2 failed: the loss became" in lines[0]
+    assert "mean ± std (ddof=1) over 2 folds" in lines[0] and "fold 2 failed: the loss became" in lines[0]
 
 
 def test_nan_loss_raises_by_default_after_saving_finished_folds(tmp_path):

@@ -16,12 +16,13 @@ import numpy as np
 
 from kfold.core.backend import import_keras, import_tensorflow
 from kfold.data.arrays import n_samples, take
-from kfold.train.fused.graph import to_tensors
+from kfold.data.arrays import to_tensors
 from kfold.train.fold import FitConfig, FoldData, FoldTask
 from kfold.data.preprocessing import apply_preprocess, fit_preprocess
-from kfold.train.keras_fit import build_model, epoch_orders
+from kfold.train.callbacks import fill_paths
+from kfold.train.keras_fit import build_model
 
-__all__ = ["NotFusable", "check_model_fusable", "FusedFold", "prepare_folds"]
+__all__ = ["NotFusable", "check_model_fusable", "EpochOrders", "class_weights", "FusedFold", "prepare_folds"]
 
 
 class NotFusable(ValueError):
@@ -54,6 +55,70 @@ def check_model_fusable(model: Any) -> str | None:
         if getattr(type(model), method) is not getattr(keras.Model, method):
             return f"{type(model).__name__} overrides {method}()"
     return None
+
+
+class EpochOrders:
+    """The training order of every epoch, as :func:`kfold.train.keras_fit.epoch_orders` draws it, with a state.
+
+    ``state`` (the generator's state, plain data) can be saved and set back, so a
+    resumed run draws the orders an uninterrupted run would have drawn.
+
+    Examples
+    --------
+    >>> from kfold.train.keras_fit import epoch_orders
+    >>> orders, reference = EpochOrders(5, seed=0), epoch_orders(5, seed=0)
+    >>> state = orders.state
+    >>> bool((next(orders) == next(reference)).all())
+    True
+    >>> orders.state = state
+    >>> bool((next(orders) == next(epoch_orders(5, seed=0))).all())
+    True
+    """
+
+    def __init__(self, n: int, seed: int, shuffle: bool = True) -> None:
+        self.n, self.shuffle = n, shuffle
+        self._rng = np.random.default_rng(seed)
+
+    def __iter__(self) -> "EpochOrders":
+        return self
+
+    def __next__(self) -> np.ndarray:
+        return self._rng.permutation(self.n) if self.shuffle else np.arange(self.n)
+
+    @property
+    def state(self) -> dict:
+        """The random generator's state (a dict of plain values)."""
+        return copy.deepcopy(self._rng.bit_generator.state)
+
+    @state.setter
+    def state(self, value: dict) -> None:
+        self._rng.bit_generator.state = copy.deepcopy(value)
+
+
+def class_weights(y: Any, class_weight: dict) -> np.ndarray:
+    """Per-sample weights from ``class_weight``, as ``model.fit`` makes them (float32).
+
+    A class missing from ``class_weight`` weighs 1; one-hot ``y`` counts by its
+    largest entry, a single column or a vector by its value.
+
+    Examples
+    --------
+    >>> class_weights(np.array([0, 1, 1, 2]), {1: 2.0, 2: 0.5})
+    array([1. , 2. , 2. , 0.5], dtype=float32)
+    >>> class_weights(np.eye(2)[[1, 0]], {0: 0.5, 1: 3.0})
+    array([3. , 0.5], dtype=float32)
+    """
+    if isinstance(y, (dict, list, tuple)):
+        raise NotFusable("class_weight is only supported for models with a single output")
+    table = np.array([class_weight.get(int(c), 1.0) for c in range(max(class_weight) + 1)], dtype=np.float32)
+    y = np.asarray(y)
+    if y.ndim >= 2 and y.shape[-1] > 1:
+        classes = np.argmax(y, axis=-1)
+    else:
+        classes = np.rint(y.reshape(len(y), -1)[:, 0] if y.ndim >= 2 else y).astype(np.int64)
+    if classes.size and (classes.min() < 0 or classes.max() >= len(table)):
+        raise NotFusable(f"class_weight has no entry for class {int(classes.max())}")  # fit says more
+    return table[classes]
 
 
 @dataclasses.dataclass
@@ -96,7 +161,13 @@ def _prepare(build_fn: Callable, data: FoldData, task: FoldTask, config: FitConf
     """Preprocess the fold's rows, build its model (weights, metrics, optimizer) and callbacks."""
     fitted, x_train = fit_preprocess(config.preprocess, take(data.x, task.train))
     x_val = apply_preprocess(fitted, take(data.x, task.val))
-    train = tuple(to_tensors(p) for p in (x_train, take(data.y, task.train), take(data.sample_weight, task.train)))
+    y_train, w_train = take(data.y, task.train), take(data.sample_weight, task.train)
+    class_weight = config.fit_kwargs.get("class_weight")
+    if class_weight:  # as model.fit: the training rows are weighted, the held-out ones are not
+        if w_train is not None:
+            raise NotFusable("class_weight and sample_weight cannot be used together")
+        w_train = class_weights(y_train, class_weight)
+    train = tuple(to_tensors(p) for p in (x_train, y_train, w_train))
     val = tuple(to_tensors(p) for p in (x_val, take(data.y, task.val), take(data.sample_weight, task.val)))
     model = build_model(build_fn, task.seed, free_memory=free_memory)
     reason = check_model_fusable(model)
@@ -106,13 +177,15 @@ def _prepare(build_fn: Callable, data: FoldData, task: FoldTask, config: FitConf
         model._symbolic_build(data_batch=tuple(_symbolic_batch(p) for p in train))
     except Exception as error:  # noqa: BLE001 - any failure means "run it sequentially"
         raise NotFusable(f"the model could not be built for fused training ({error})") from error
-    callbacks = copy.deepcopy(list(config.callbacks))
+    n_train = n_samples(x_train)
+    callbacks = fill_paths(config.callbacks, fold=task.fold)
     for callback in callbacks:
         callback.set_model(model)
+        callback.set_params({"verbose": 0, "epochs": config.epochs,
+                             "steps": -(-n_train // config.batch_size)})
     shuffle = bool(config.fit_kwargs.get("shuffle", True))
-    n_train = n_samples(x_train)
     return FusedFold(task, model, fitted, train, val, n_train, n_samples(x_val), callbacks,
-                 epoch_orders(n_train, task.seed, shuffle))
+                     EpochOrders(n_train, task.seed, shuffle))
 
 
 def _check_independent(folds: list[FusedFold]) -> None:

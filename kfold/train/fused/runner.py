@@ -18,17 +18,28 @@ What is kept from ``model.fit``:
   fold's score, equal to ``model.evaluate`` on its held-out part at the end;
 * partial last batches, and folds of different sizes: a fold with fewer batches
   takes fewer optimizer steps, never an extra (empty) one;
-* per-fold ``keras.callbacks.EarlyStopping``, called with each epoch's logs: a
-  stopped fold's model is no longer trained while the others go on, and its
-  history ends there. ``restore_best_weights=True`` is the best-weight restore
-  (what ``ModelCheckpoint(save_best_only=True)`` is used for in a k-fold loop);
+* every epoch-level Keras callback, per fold (its own deep copy, ``set_model``
+  with the fold's model, called with the fold's logs: ``on_train_begin/end``,
+  ``on_epoch_begin/end``, and ``on_test_begin/end`` around validation): a
+  stopped fold (``model.stop_training``, e.g. ``EarlyStopping``) is no longer
+  trained while the others go on, and its history ends there; a new learning
+  rate is used from the fold's next epoch. ``restore_best_weights=True`` is the
+  best-weight restore;
+* ``class_weight`` (per-sample weights of the training rows, as ``fit`` makes
+  them) and ``validation_freq`` (validation logs only on those epochs);
+* with a run directory, checkpoints of the joint state, from which a rerun
+  continues bit for bit (:mod:`kfold.train.fused.checkpoint`); Ctrl-C stops after
+  the epoch in progress and keeps every fold's epochs so far;
 * the trained models are ordinary Keras models.
 
 Numerics: without XLA the logs are bit for bit those of the sequential path.
 XLA fuses and reorders float32 sums, so values move by about 1e-7 relative per
-epoch. XLA draws other random numbers than TensorFlow's kernels for the same
-seed, so models with random layers (``Dropout``, ``GaussianNoise``) are compiled
-without XLA and keep ``model.fit``'s draws (:func:`use_xla`).
+epoch. Models with random layers (``Dropout``, ``GaussianNoise``) are compiled
+with XLA too (:func:`kfold.train.fused.engine.use_xla`): seeded, so the same seed
+gives the same histories, but XLA draws other random numbers than ``model.fit``'s
+kernels. A fold's numbers do not depend on which folds share its graph
+(:mod:`kfold.train.fused.graph`). Plain Dense stacks take the stacked fast path
+(:mod:`kfold.train.fused.stacked`).
 
 Costs: all K copies of the data are held at once (:data:`MAX_FUSED_BYTES`), and
 TensorFlow keeps every XLA-compiled function in memory until the process ends
@@ -42,6 +53,8 @@ trainer then uses the sequential path and says why.
 """
 from __future__ import annotations
 
+import signal
+import threading
 import time
 from typing import Any, Callable
 
@@ -50,53 +63,67 @@ import numpy as np
 from kfold.core.backend import import_keras
 from kfold.core.checks import Described, fail
 from kfold.data.arrays import leaves
+from kfold.train.callbacks import batch_hook
+from kfold.train.fused.checkpoint import Checkpoints, FusedState, capture, fits, restore
 from kfold.train.fused.prepare import FusedFold, NotFusable, check_model_fusable, prepare_folds
-from kfold.train.fused.graph import EpochGraph
+from kfold.train.fused.engine import epochs_per_call, make_graph, use_xla
 from kfold.train.fold import FitConfig, FoldData, FoldTask
+from kfold.results.history import records_to_history
+from kfold.results.predictions import predict_rows
 from kfold.results.outcome import FoldOutcome
 from kfold.train.keras_fit import validation_batch_size
 
-__all__ = ["NotFusable", "check_fusable", "check_data_fusable", "check_model_fusable", "use_xla",
-           "prepare_folds", "run_folds_fused"]
+__all__ = ["NotFusable", "FusedInterrupted", "check_fusable", "check_data_fusable", "check_model_fusable",
+           "use_xla", "prepare_folds", "run_folds_fused"]
 
 # Every fold's copy of the data is held at once: above this, train the folds one by one.
 MAX_FUSED_BYTES = 2 * 1024**3
 # fit() arguments the fused path honours itself.
-FUSED_FIT_KWARGS = ("shuffle",)
-# Callback hooks that only a live fit loop calls.
-_LOOP_HOOKS = ("on_train_batch_begin", "on_train_batch_end", "on_batch_begin", "on_batch_end",
-               "on_test_begin", "on_test_end", "on_test_batch_begin", "on_test_batch_end")
+FUSED_FIT_KWARGS = ("shuffle", "class_weight", "validation_freq")
 
 
-def _is_epoch_level_early_stopping(callback: Any) -> bool:
-    keras = import_keras()
-    if not isinstance(callback, keras.callbacks.EarlyStopping):
-        return False
-    base = keras.callbacks.Callback
-    return all(getattr(type(callback), hook) is getattr(base, hook) for hook in _LOOP_HOOKS)
+class FusedInterrupted(KeyboardInterrupt):
+    """Ctrl-C during fused training: ``outcomes`` holds every fold cut at the last finished epoch.
+
+    Examples
+    --------
+    >>> FusedInterrupted([], epoch=3).epoch
+    3
+    """
+
+    def __init__(self, outcomes: list, epoch: int) -> None:
+        super().__init__(f"fused training interrupted after epoch {epoch}")
+        self.outcomes, self.epoch = outcomes, epoch
 
 
 def check_fusable(config: FitConfig) -> str | None:
     """Why these training settings need the sequential path, or ``None`` if they can be fused.
 
-    Fused training runs per-fold ``keras.callbacks.EarlyStopping`` (its
-    ``restore_best_weights=True`` is the best-weight restore) and the ``fit``
-    argument ``shuffle``; any other callback or ``fit`` argument needs a live
-    ``fit`` loop.
+    Fused training runs every callback that works per epoch (see
+    :func:`kfold.train.callbacks.batch_hook`: ``EarlyStopping``, ``TensorBoard``,
+    ``CSVLogger``, ``ReduceLROnPlateau``, ``LearningRateScheduler``,
+    ``ModelCheckpoint``, ``TerminateOnNaN``, ``LambdaCallback`` with epoch hooks, a
+    callback of one's own with train/epoch hooks) and the ``fit`` arguments
+    ``shuffle``, ``class_weight`` and ``validation_freq``; a callback with a
+    batch hook, or any other ``fit`` argument, needs a live ``fit`` loop.
 
     Examples
     --------
-    >>> check_fusable(FitConfig(epochs=2)) is None
+    >>> import keras
+    >>> check_fusable(FitConfig(epochs=2, fit_kwargs={"class_weight": {0: 1.0, 1: 2.0}})) is None
     True
-    >>> check_fusable(FitConfig(epochs=2, fit_kwargs={"class_weight": {0: 1.0, 1: 2.0}}))
-    "fit argument 'class_weight' is not supported by fused training"
+    >>> check_fusable(FitConfig(epochs=2, fit_kwargs={"steps_per_execution": 2}))
+    "fit argument 'steps_per_execution' is not supported by fused training"
+    >>> check_fusable(FitConfig(epochs=2, callbacks=[keras.callbacks.LambdaCallback(on_batch_end=print)]))
+    'callback LambdaCallback has a batch hook (on_batch_end), which needs a live fit loop'
     """
     for key in config.fit_kwargs:
         if key not in FUSED_FIT_KWARGS:
             return f"fit argument {key!r} is not supported by fused training"
     for callback in config.callbacks:
-        if not _is_epoch_level_early_stopping(callback):
-            return f"callback {type(callback).__name__} needs a live fit loop"
+        hook = batch_hook(callback)
+        if hook is not None:
+            return f"callback {type(callback).__name__} has a batch hook ({hook}), which needs a live fit loop"
     return None
 
 
@@ -121,45 +148,54 @@ def check_data_fusable(data: FoldData, tasks: list[FoldTask]) -> str | None:
     return None
 
 
-def _graph(folds: list[FusedFold], batch_size: int, jit_compile: bool) -> EpochGraph:
-    return EpochGraph([f.model for f in folds], [f.n_train for f in folds], [f.n_val for f in folds],
-                      batch_size, [validation_batch_size(batch_size, f.n_val) for f in folds],
-                      jit_compile)
+def _validates(epoch: int, validation_freq: Any) -> bool:
+    """Whether ``model.fit`` reports validation logs after ``epoch`` (0-based)."""
+    if isinstance(validation_freq, int):
+        return (epoch + 1) % validation_freq == 0
+    return epoch + 1 in validation_freq
 
 
-def use_xla(model: Any) -> bool:
-    """Whether the fused graph of this model is compiled with XLA.
+class _DeferredInterrupt:
+    """Ctrl-C (SIGINT) only asks to stop after the epoch in progress; a second one stops at once."""
 
-    Not when a layer does not support XLA, nor when a layer draws random numbers
-    (``Dropout``, ``GaussianNoise``, ...): XLA draws other numbers from the same
-    seed than TensorFlow's kernels, so the curves would differ from ``model.fit``'s.
+    def __init__(self) -> None:
+        self.requested, self._previous = False, None
 
-    Examples
-    --------
-    >>> import keras
-    >>> use_xla(keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)]))
-    True
-    >>> use_xla(keras.Sequential([keras.Input((2,)), keras.layers.Dropout(0.5)]))
-    False
-    """
-    layers = model._flatten_layers() if hasattr(model, "_flatten_layers") else model.layers
-    return all(getattr(layer, "supports_jit", True) and not getattr(layer, "_seed_generators", None)
-               and getattr(layer, "seed_generator", None) is None for layer in layers)
+    def _handle(self, signum: int, frame: Any) -> None:
+        if self.requested:
+            raise KeyboardInterrupt
+        self.requested = True
+
+    def __enter__(self) -> "_DeferredInterrupt":
+        if threading.current_thread() is threading.main_thread():
+            self._previous = signal.signal(signal.SIGINT, self._handle)
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        if self._previous is not None:
+            signal.signal(signal.SIGINT, self._previous)
 
 
 class _Runner:
     """Runs the epochs: one graph call for the folds still training, then their callbacks."""
 
-    def __init__(self, folds: list[FusedFold], config: FitConfig, jit_compile: bool | None) -> None:
+    def __init__(self, folds: list[FusedFold], config: FitConfig, jit_compile: bool | None, *,
+                 progress: Any = None, checkpoints: Checkpoints | None = None) -> None:
         self.folds, self.config = folds, config
         self.jit_compile = all(use_xla(f.model) for f in folds) if jit_compile is None else jit_compile
-        self._graphs: dict[tuple, EpochGraph] = {}
+        self._graphs: dict[tuple, Any] = {}  # only the graph of the folds now training is kept
+        self.per_call = 1
+        self.progress, self.checkpoints = progress, checkpoints
+        self.epochs_done, self.saved_at, self.interrupted = 0, None, False
 
-    def _call(self, active: list[FusedFold]) -> list:
+    # the graph implementation (kfold.train.fused.engine.make_graph) and the epochs per call
+    # (engine.epochs_per_call); a call returns one list of logs per epoch
+    def _call(self, active: list[FusedFold], n_epochs: int) -> list:
         key = tuple(f.task.fold for f in active)
-        args = ([next(f.orders) for f in active], [f.train for f in active], [f.val for f in active])
+        args = ([[next(f.orders) for _ in range(n_epochs)] for f in active],
+                [f.train for f in active], [f.val for f in active])
         if key not in self._graphs:
-            self._graphs[key] = _graph(active, self.config.batch_size, self.jit_compile)
+            self._graphs = {key: make_graph(active, self.config, self.jit_compile, self.per_call)}
             return self._first_call(key, active, args)
         return self._graphs[key](*args)
 
@@ -171,44 +207,101 @@ class _Runner:
             if not self.jit_compile:
                 raise NotFusable(f"the fold models could not be traced into one graph ({error})") from error
         self.jit_compile = False
-        self._graphs = {key: _graph(active, self.config.batch_size, False)}
+        self._graphs = {key: make_graph(active, self.config, False, self.per_call)}
         return self._first_call(key, active, args)
 
-    def run(self) -> None:
-        for fold in self.folds:
-            fold.model.stop_training = False
-            for callback in fold.callbacks:
-                callback.on_train_begin()
-        for epoch in range(self.config.epochs):
-            active = [f for f in self.folds if not f.stopped]
-            if not active:
-                break
-            for fold in active:
+    def state(self) -> FusedState:
+        """The joint state now (in memory): :func:`kfold.train.fused.checkpoint.restore` sets it back."""
+        return capture(self.folds, self.epochs_done)
+
+    def _save(self) -> None:
+        if self.checkpoints is not None and self.saved_at != self.epochs_done:
+            self.checkpoints.save(self.state())
+            self.saved_at = self.epochs_done
+
+    def run(self, state: FusedState | None = None, until: int | None = None) -> None:
+        """Train the epochs left (all, or those after ``state``); Ctrl-C stops after the current one.
+
+        ``until``: stop after that many epochs (a pause: :meth:`state` then holds
+        everything to continue later, bit for bit, with ``run(state)`` on freshly
+        prepared folds, or on these).
+        """
+        epochs = self.config.epochs
+        stop = epochs if until is None else min(until, epochs)
+        if state is not None:
+            restore(self.folds, state)
+            self.epochs_done = self.saved_at = state.epoch
+        else:
+            for fold in self.folds:
+                fold.model.stop_training = False
                 for callback in fold.callbacks:
-                    callback.on_epoch_begin(epoch)
-            for fold, (train_logs, val_logs) in zip(active, self._call(active)):
-                # sorted, as Keras' CallbackList passes (and the sequential path records) them
-                logs = dict(sorted({**train_logs, **{f"val_{k}": v for k, v in val_logs.items()}}.items()))
-                fold.history.append(logs)
-                fold.last_val = val_logs
-                for callback in fold.callbacks:
-                    callback.on_epoch_end(epoch, logs)
-                fold.stopped = bool(fold.model.stop_training)
-            if self.config.keras_verbose:
-                self._print_epoch(epoch, active)
+                    callback.on_train_begin()
+        if self.progress is not None:
+            self.progress.fused(len(self.folds), epochs)
+            self.progress.epoch(sum(epochs if f.stopped else len(f.history) for f in self.folds),
+                                [f.history[-1] for f in self.folds if f.history])
+        self.per_call = epochs_per_call(self.folds, self.config)
+        hard = False
+        with _DeferredInterrupt() as interrupt:
+            try:
+                while self.epochs_done < stop:
+                    active = [f for f in self.folds if not f.stopped]
+                    if not active:
+                        break
+                    n = min(self.per_call, stop - self.epochs_done)
+                    self._epochs(self.epochs_done, active, n)
+                    self.epochs_done += n
+                    if self.checkpoints is not None and self.checkpoints.due(self.epochs_done):
+                        self._save()
+                    if interrupt.requested:
+                        self.interrupted = True
+                        break
+            except KeyboardInterrupt:  # a second Ctrl-C, or one from a callback: this epoch is lost
+                self.interrupted = hard = True
+                for fold in self.folds:
+                    del fold.history[self.epochs_done:]
+        if not hard:
+            self._save()  # the state after the last finished epoch (if not saved yet)
         for fold in self.folds:
             for callback in fold.callbacks:
                 callback.on_train_end()
+
+    def _epochs(self, first: int, active: list[FusedFold], n: int) -> None:
+        """Epochs ``first .. first + n - 1`` in one graph call (``n`` is 1 whenever a fold has callbacks)."""
+        for fold in active:
+            for callback in fold.callbacks:
+                callback.on_epoch_begin(first)
+        validation_freq = self.config.fit_kwargs.get("validation_freq", 1)
+        for epoch, results in enumerate(self._call(active, n), start=first):
+            validates = _validates(epoch, validation_freq)
+            steps = 0
+            for fold, (train_logs, val_logs) in zip(active, results):
+                fold.last_val = val_logs
+                if validates:
+                    for callback in fold.callbacks:
+                        callback.on_test_begin()
+                        callback.on_test_end(dict(val_logs))
+                    val_logs = {f"val_{k}": v for k, v in val_logs.items()}
+                else:
+                    val_logs = {}
+                # sorted, as Keras' CallbackList passes (and the sequential path records) them
+                logs = dict(sorted({**train_logs, **val_logs}.items()))
+                fold.history.append(logs)
+                for callback in fold.callbacks:
+                    if type(callback) is import_keras().callbacks.TerminateOnNaN:
+                        callback.on_batch_end(0, {"loss": logs.get("loss")})  # its check, once an epoch
+                    callback.on_epoch_end(epoch, logs)
+                fold.stopped = bool(fold.model.stop_training)
+                steps += 1 + (self.config.epochs - epoch - 1 if fold.stopped else 0)
+            if self.progress is not None:
+                self.progress.epoch(steps, [f.history[-1] for f in active])
+            if self.config.keras_verbose:
+                self._print_epoch(epoch, active)
 
     def _print_epoch(self, epoch: int, active: list[FusedFold]) -> None:
         keys = list(active[0].history[-1])
         means = " - ".join(f"{k}: {np.mean([f.history[-1][k] for f in active]):.4f}" for k in keys)
         print(f"Epoch {epoch + 1}/{self.config.epochs} - {len(active)} folds training - mean {means}")
-
-
-def _history(records: list[dict]) -> dict[str, list[float]]:
-    keys = list(dict.fromkeys(key for logs in records for key in logs))
-    return {key: [float(logs.get(key, np.nan)) for logs in records] for key in keys}
 
 
 def _scores(fold: FusedFold, config: FitConfig) -> dict[str, float]:
@@ -223,14 +316,29 @@ def _scores(fold: FusedFold, config: FitConfig) -> dict[str, float]:
     return {k: float(v) for k, v in scores.items()}
 
 
+# --- issue 12 (out-of-fold predictions): the held-out rows predicted by the trained fold model
+def _predictions(fold: FusedFold, config: FitConfig) -> Any:
+    """The fold's final model on its validation rows (``return_predictions=True``), else None."""
+    if not config.return_predictions:
+        return None
+    return predict_rows(fold.model, fold.val[0], validation_batch_size(config.batch_size, fold.n_val))
+# --- end issue 12
+
+
 def run_folds_fused(build_fn: Callable[[], Any], data: FoldData, tasks: list[FoldTask],
-                    config: FitConfig, *, jit_compile: bool | None = None) -> list[FoldOutcome]:
+                    config: FitConfig, *, jit_compile: bool | None = None, progress: Any = None,
+                    checkpoints: Checkpoints | None = None) -> list[FoldOutcome]:
     """Train every fold's model together; the same outcomes as :func:`kfold.train.fold.run_fold` per task.
 
     Raises :class:`NotFusable` (before any training) when the settings or the
     model need the sequential path. Each fold's ``fit_time`` is an equal share
     of the joint training time. ``jit_compile=None`` uses XLA when every layer
     supports it (and falls back to a plain graph if XLA fails to compile).
+    ``progress`` (a :class:`kfold.train.progress.FoldProgress`) is moved every
+    epoch. With ``checkpoints``, the joint state is saved on their schedule and a
+    saved state that holds these folds is resumed from. Ctrl-C stops after the
+    epoch in progress (a checkpoint is written) and raises :class:`FusedInterrupted`
+    with every fold's outcome so far.
 
     Examples
     --------
@@ -248,15 +356,22 @@ def run_folds_fused(build_fn: Callable[[], Any], data: FoldData, tasks: list[Fol
         raise NotFusable(reason)
     start = time.perf_counter()
     folds = prepare_folds(build_fn, data, tasks, config)
-    _Runner(folds, config, jit_compile).run()
+    state = checkpoints.load() if checkpoints is not None else None
+    runner = _Runner(folds, config, jit_compile, progress=progress, checkpoints=checkpoints)
+    runner.run(state if fits(folds, state) else None)
     share = (time.perf_counter() - start) / len(folds)
     outcomes = []
     for fold in folds:
         start = time.perf_counter()
         scores = _scores(fold, config)
-        keep = config.return_model
+        keep = config.return_models
         outcomes.append(FoldOutcome(
-            fold=fold.task.fold, history=_history(fold.history), scores=scores, fit_time=share,
+            fold=fold.task.fold, history=records_to_history(fold.history), scores=scores, fit_time=share,
             score_time=time.perf_counter() - start,
-            model=fold.model if keep else None, preprocess=fold.preprocess if keep else None))
+            model=fold.model if keep else None, preprocess=fold.preprocess if keep else None,
+            predictions=_predictions(fold, config)))
+    if runner.interrupted and not runner.epochs_done:
+        raise KeyboardInterrupt  # before the first epoch ended: nothing to return
+    if runner.interrupted:
+        raise FusedInterrupted(outcomes, runner.epochs_done)
     return outcomes

@@ -1,0 +1,96 @@
+"""Which compiled graph trains a group of folds, with or without XLA, and how many epochs a call.
+
+* :func:`make_graph`: the stacked fast path (:class:`kfold.train.fused.stacked.StackedGraph`)
+  where it applies, else the generic graph (:class:`kfold.train.fused.graph.EpochGraph`),
+  which trains any model through its own ``train_step``;
+* :func:`use_xla`: XLA unless a layer does not support it. Random layers (``Dropout``,
+  ``GaussianNoise``, ...) are compiled with XLA too: their draws come from Keras'
+  seed generators (each fold's seeded from the fold's seed), so the same seed gives
+  the same histories run to run, but XLA's random numbers are not the ones
+  TensorFlow's kernels draw in ``model.fit`` (statistically the same; see BENCHMARKS.md);
+* :func:`epochs_per_call`: one epoch per call while any fold has callbacks (they
+  run between epochs), else about a tenth of the run per call.
+"""
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from kfold.train.fused.graph import EpochGraph
+from kfold.train.fused.stacked import StackedGraph, stack_reason
+from kfold.train.keras_fit import validation_batch_size
+
+__all__ = ["use_xla", "epochs_per_call", "make_graph", "MAX_INDEX_BYTES", "USE_STACKED"]
+
+# The precomputed batch rows of one call (int32, every fold): at most this many bytes.
+MAX_INDEX_BYTES = 64 * 1024**2
+# True: plain Dense stacks without callbacks take the stacked graph (opt-in: its numbers depend on
+# which folds share it, to float rounding, so a resumed run or a retried fold would not match bitwise).
+USE_STACKED = False
+
+
+def use_xla(model: Any) -> bool:
+    """Whether the fused graph of this model is compiled with XLA: unless a layer does not support it.
+
+    Examples
+    --------
+    >>> import keras
+    >>> use_xla(keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)]))
+    True
+    >>> use_xla(keras.Sequential([keras.Input((2,)), keras.layers.Dropout(0.5)]))
+    True
+    """
+    layers = model._flatten_layers() if hasattr(model, "_flatten_layers") else model.layers
+    return all(getattr(layer, "supports_jit", True) for layer in layers)
+
+
+def epochs_per_call(folds: list, config: Any) -> int:
+    """How many epochs one graph call trains: 1 if a fold has callbacks, else about a tenth of the run.
+
+    Examples
+    --------
+    >>> from types import SimpleNamespace as NS
+    >>> epochs_per_call([NS(callbacks=[], n_train=100)], NS(epochs=500))
+    50
+    >>> epochs_per_call([NS(callbacks=["a callback"], n_train=100)], NS(epochs=500))
+    1
+    """
+    if any(fold.callbacks for fold in folds):
+        return 1
+    rows = sum(fold.n_train for fold in folds)
+    return max(1, min(math.ceil(config.epochs / 10), MAX_INDEX_BYTES // (4 * max(rows, 1))))
+
+
+def make_graph(folds: list, config: Any, jit_compile: bool, per_call: int) -> Any:
+    """The graph that trains these folds: stacked where :func:`stack_reason` allows, else generic.
+
+    Only with XLA, and only for folds without callbacks: without XLA the generic
+    graph runs ``model.fit``'s own kernels and keeps its numbers bit for bit, which
+    the stacked form cannot; a callback changes its own fold's optimizer or model.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from kfold.train.fold import FitConfig, FoldData, FoldTask
+    >>> from kfold.train.fused.prepare import prepare_folds
+    >>> from kfold.train.keras_fit import doctest_model
+    >>> tasks = [FoldTask(0, np.arange(2, 6), np.arange(2), seed=3)]
+    >>> folds = prepare_folds(doctest_model, FoldData(np.ones((6, 2)), np.ones(6)), tasks, FitConfig(epochs=1))
+    >>> type(make_graph(folds, FitConfig(epochs=1), True, 1)).__name__  # USE_STACKED is off by default
+    'EpochGraph'
+    >>> type(make_graph(folds, FitConfig(epochs=1), False, 1)).__name__
+    'EpochGraph'
+    """
+    models, train, val = [f.model for f in folds], [f.train for f in folds], [f.val for f in folds]
+    n_train, n_val = [f.n_train for f in folds], [f.n_val for f in folds]
+    # callbacks act on each fold's own model and optimizer (a new learning rate, a stop, restored weights),
+    # which the stacked graph's one optimizer over all folds would not see: those folds train generically
+    callbacks = any(getattr(f, "callbacks", None) for f in folds)
+    if USE_STACKED and jit_compile and not callbacks and \
+            stack_reason(models, train, val, n_train, config.batch_size) is None:
+        try:
+            return StackedGraph(models, train, val, config.batch_size, jit_compile, per_call)
+        except ValueError:  # the fold optimizers' states differ: train them generically
+            pass
+    return EpochGraph(models, n_train, n_val, config.batch_size,
+                      [validation_batch_size(config.batch_size, n) for n in n_val], jit_compile, per_call)

@@ -1,0 +1,336 @@
+"""The stacked fast path: K folds of a plain Dense stack trained as one model with a fold axis.
+
+A ``keras.Sequential`` of ``Dense`` layers, trained on K folds, is K times the same
+small matmuls. Here the K kernels of a layer are one ``(K, in, out)`` variable
+(biases ``(K, out)``), a step is one batched matmul per layer on the ``(K, batch,
+in)`` rows of all folds, and one optimizer (a copy of the folds' own, whose update
+is elementwise) updates the stacked variables: far fewer, larger operations than
+the generic path's K models side by side.
+
+Numerics contract: the same per-fold histories as the generic path
+(:class:`kfold.train.fused.graph.EpochGraph`) up to float rounding, and, unlike the
+generic path, only up to float rounding between groups: XLA lowers a batched
+matmul differently for other fold counts (a fold axis of 1 is simplified away;
+a ``(K, n, 16) x (K, 16, 1)`` product rounds otherwise for K = 2 and K = 4), so
+a fold trained alone and the same fold stacked with others agree to about 1e-7. Each fold's
+gradient is that of its own loss (the folds' losses are summed, and no variable
+is shared), the batches are the generic path's (the same orders, the same full
+and partial batches), the loss and metrics are the compiled ones, averaged as
+Keras averages them. Batched matmuls and whole-part validation sum in another
+order, so values move in the last bits (about 1e-6 relative over a few epochs).
+
+It applies (:func:`stack_reason` says why not) when every fold model is a
+Sequential of Dense layers with the same shapes, no regularizer, constraint or
+LoRA, float32; an optimizer with an elementwise update (no ``clipnorm`` or
+``global_clipnorm``, no EMA, no gradient accumulation) configured alike; a loss
+and metrics from :data:`LOSSES` and :data:`METRICS`; one input array, no sample
+weights, and the same number of steps per epoch in every fold (parts of different
+sizes are masked: a fold's partial batch is its own rows only). After
+each call the weights and optimizer state are written back to each fold's model,
+so the fold models are always those of the generic path.
+"""
+from __future__ import annotations
+
+import functools
+from typing import Any
+
+import numpy as np
+
+from kfold.core.backend import import_keras, import_tensorflow
+
+__all__ = ["LOSSES", "METRICS", "OPTIMIZERS", "stack_reason", "StackedGraph"]
+
+LOSSES = ("mse", "mean_squared_error", "mae", "mean_absolute_error", "binary_crossentropy",
+          "categorical_crossentropy", "sparse_categorical_crossentropy")
+METRICS = ("mean_absolute_error", "mean_squared_error", "accuracy", "binary_accuracy",
+           "categorical_accuracy", "sparse_categorical_accuracy")
+OPTIMIZERS = ("SGD", "RMSprop", "Adam", "AdamW", "Adamax", "Nadam", "Adagrad")
+_ACTIVATIONS = ("relu", "linear", "sigmoid", "tanh", "softmax", "elu", "selu", "softplus", "swish",
+                "silu", "gelu", "leaky_relu", "relu6", "softsign", "hard_sigmoid", "exponential")
+
+
+def _leaf_metrics(metric: Any) -> list:
+    inner = getattr(metric, "metrics", None)
+    if isinstance(inner, (list, tuple)) and inner and inner[0] is not metric:
+        return [m for sub in inner for m in _leaf_metrics(sub)]
+    return [metric]
+
+
+def _metric_fns(model: Any) -> list | None:
+    """``(name, fn, kwargs)`` of each compiled metric, or None if one is not a plain mean of a known fn."""
+    from keras.src.metrics.reduction_metrics import MeanMetricWrapper
+
+    found = []
+    for metric in _leaf_metrics(model._compile_metrics) if model._compile_metrics is not None else []:
+        fn = getattr(metric, "_fn", None)
+        if type(metric).__bases__[0] is not MeanMetricWrapper and type(metric) is not MeanMetricWrapper:
+            return None
+        if getattr(fn, "__name__", None) not in METRICS:
+            return None
+        found.append((metric.name, fn, dict(metric._fn_kwargs)))
+    return found
+
+
+def _model_reason(model: Any) -> str | None:
+    keras = import_keras()
+    if type(model) is not keras.Sequential or not model.layers:
+        return "not a keras.Sequential"
+    for layer in model.layers:
+        if type(layer) is not keras.layers.Dense:
+            return f"layer {layer.name} is a {type(layer).__name__}, not Dense"
+        if any(getattr(layer, a, None) is not None for a in (
+                "kernel_regularizer", "bias_regularizer", "activity_regularizer", "kernel_constraint",
+                "bias_constraint", "quantization_mode")) or getattr(layer, "lora_enabled", False):
+            return f"layer {layer.name} has a regularizer, constraint, quantization or LoRA"
+        if getattr(layer.activation, "__name__", None) not in _ACTIVATIONS or layer.compute_dtype != "float32":
+            return f"layer {layer.name}: activation or dtype not supported"
+    loss = model.loss
+    if getattr(loss, "__name__", loss) not in LOSSES:
+        return f"loss {loss!r} is not one of {LOSSES}"
+    if _metric_fns(model) is None:
+        return "a metric is not one of " + ", ".join(METRICS)
+    opt = model.optimizer
+    if type(opt).__name__ not in OPTIMIZERS or type(opt).__module__.split(".")[0] != "keras":
+        return f"optimizer {type(opt).__name__} is not one of {OPTIMIZERS}"
+    if opt.clipnorm or opt.global_clipnorm or opt.use_ema or opt.gradient_accumulation_steps:
+        return "the optimizer clips by norm, keeps an EMA or accumulates gradients"
+    return None
+
+
+def _signature(model: Any) -> tuple:
+    config = {k: v for k, v in model.optimizer.get_config().items() if k != "name"}
+    return ([(layer.units, layer.use_bias, layer.activation.__name__, tuple(layer.kernel.shape))
+             for layer in model.layers], str(model.loss), str(config),
+            [(name, fn.__name__) for name, fn, _ in _metric_fns(model)])
+
+
+def stack_reason(models: list, train: list, val: list, n_train: list, batch_size: int) -> str | None:
+    """Why these folds cannot take the stacked fast path, or ``None`` if they can.
+
+    Examples
+    --------
+    >>> import keras
+    >>> from kfold.train.keras_fit import doctest_model
+    >>> stack_reason([doctest_model()], [], [], [4], batch_size=2) is None
+    True
+    >>> dropout = keras.Sequential([keras.Input((2,)), keras.layers.Dropout(0.5)])
+    >>> stack_reason([dropout], [], [], [4], batch_size=2).endswith("is a Dropout, not Dense")
+    True
+    """
+    for model in models:
+        reason = _model_reason(model)
+        if reason:
+            if reason.startswith("layer") and "Dense" in reason:
+                reason = "not a keras.Sequential of Dense layers: " + reason
+            return reason
+    if len({str(_signature(m)) for m in models}) > 1:
+        return "the fold models differ"
+    if len({-(-n // batch_size) for n in n_train}) > 1:
+        return "folds take different numbers of steps per epoch"
+    tf = import_tensorflow()
+    for part in [*train, *val]:
+        x, _, weight = part
+        if weight is not None or not tf.is_tensor(x) or len(x.shape) != 2:
+            return "sample weights, several inputs or inputs that are not a 2-D array"
+    return None
+
+
+def _per_sample(fn: Any, y: Any, pred: Any, **kwargs: Any) -> Any:
+    """``fn`` on the (K, B, ...) rows as on K * B rows of one fold, reduced to (K, B)."""
+    from keras.src.losses.loss import squeeze_or_expand_to_same_rank
+
+    tf = import_tensorflow()
+    k, b = int(pred.shape[0]), int(pred.shape[1])  # every shape is static here
+    flat_y, flat_pred = tf.reshape(y, [k * b, *y.shape[2:]]), tf.reshape(pred, [k * b, *pred.shape[2:]])
+    if fn.__name__ in LOSSES:
+        flat_y, flat_pred = squeeze_or_expand_to_same_rank(flat_y, flat_pred)
+    values = tf.cast(fn(flat_y, flat_pred, **kwargs), tf.float32)
+    if len(values.shape) > 1:
+        values = tf.reduce_mean(values, axis=list(range(1, len(values.shape))))
+    return tf.reshape(values, [k, b])
+
+
+def _stack(parts: list) -> Any:
+    """The folds' parts stacked on a new first axis, the shorter ones padded with zero rows."""
+    tf = import_tensorflow()
+    rows = max(int(p.shape[0]) for p in parts)
+    return tf.stack([tf.concat([p, tf.zeros([rows - int(p.shape[0]), *p.shape[1:]], p.dtype)], 0)
+                     if p.shape[0] < rows else p for p in parts])
+
+
+class StackedGraph:
+    """The folds' Dense stacks as ``(K, in, out)`` variables, trained up to ``epochs_per_call`` epochs a call.
+
+    The same call as :class:`kfold.train.fused.graph.EpochGraph`: each fold's epoch
+    orders and data in, per epoch and fold the training and validation logs out.
+
+    Examples
+    --------
+    >>> from kfold.train.fused.stacked import doctest_stacked
+    >>> epochs = doctest_stacked()
+    >>> len(epochs), sorted(epochs[0][0][0])
+    (2, ['loss'])
+    """
+
+    def __init__(self, models: list, train: list, val: list, batch_size: int, jit_compile: bool,
+                 epochs_per_call: int = 1) -> None:
+        keras, tf = import_keras(), import_tensorflow()
+        self.models, self.batch_size, self.k = models, batch_size, len(models)
+        self.epochs_per_call = max(1, int(epochs_per_call))
+        self.width = self.k  # the graph's fold axis (the code allows padding it with copies of fold 0)
+        padded = [*models, *[models[0]] * (self.width - self.k)]
+        first = models[0]
+        self.variables = [keras.Variable(np.stack([np.asarray(m.trainable_variables[i]) for m in padded]),
+                                         name=f"stacked_{i}")
+                          for i in range(len(first.trainable_variables))]
+        self.optimizer = type(first.optimizer).from_config(first.optimizer.get_config())
+        self.optimizer.build(self.variables)
+        self._slots = self._optimizer_pairs(padded)
+        self._read_optimizer()
+        loss = keras.losses.get(first.loss)
+        self.loss_fn = getattr(loss, "fn", loss)
+        self.metrics = _metric_fns(first)
+        self.keys = sorted(["loss", *[name for name, _, _ in self.metrics]])
+        train = [*train, *[train[0]] * (self.width - self.k)]
+        val = [*val, *[val[0]] * (self.width - self.k)]
+        self.n_train = np.array([int(t[0].shape[0]) for t in train])
+        self.n_val = np.array([int(v[0].shape[0]) for v in val], np.float32)
+        self.x, self.y = _stack([t[0] for t in train]), _stack([t[1] for t in train])
+        self.rows = int(self.x.shape[1])  # the training rows of fold k start at k * rows
+        self.x = tf.reshape(self.x, [self.width * self.rows, *self.x.shape[2:]])
+        self.y = tf.reshape(self.y, [self.width * self.rows, *self.y.shape[2:]])
+        self.x_val, self.y_val = _stack([v[0] for v in val]), _stack([v[1] for v in val])
+        self.val_mask = (np.arange(int(self.n_val.max()))[None, :] < self.n_val[:, None]).astype(np.float32)
+        steps = -(-int(self.n_train.max()) // batch_size)
+        rows = np.arange(steps * batch_size).reshape(steps, 1, batch_size)
+        self.masks = (rows < self.n_train[None, :, None]).astype(np.float32)  # (steps, K, batch)
+        self.masked = not self.masks.all()
+        self._function = tf.function(functools.partial(self._epochs), jit_compile=jit_compile,
+                                     autograph=False)
+
+    def _optimizer_pairs(self, models: list) -> list:
+        """Each stacked optimizer variable with the matching variable of every fold's optimizer."""
+        pairs = []
+        folds = [m.optimizer.variables for m in models]
+        if any(len(v) != len(self.optimizer.variables) for v in folds):
+            raise ValueError("the fold optimizers' state does not match the stacked optimizer's")
+        for i, variable in enumerate(self.optimizer.variables):
+            pairs.append((variable, [v[i] for v in folds]))
+        return pairs
+
+    def _read_optimizer(self) -> None:
+        for variable, per_fold in self._slots:
+            values = [np.asarray(v) for v in per_fold]
+            if tuple(variable.shape) == tuple(values[0].shape):
+                if any(not np.array_equal(values[0], v) for v in values):
+                    raise ValueError(f"the folds' {variable.path} differ")
+                variable.assign(values[0])
+            else:
+                variable.assign(np.stack(values))
+
+    def write_back(self) -> None:
+        """Each fold model's weights and optimizer state from the stacked ones."""
+        for i, stacked in enumerate(self.variables):
+            values = np.asarray(stacked)
+            for k, model in enumerate(self.models):
+                model.trainable_variables[i].assign(values[k])
+        for variable, per_fold in self._slots:
+            values = np.asarray(variable)
+            for k, target in enumerate(per_fold[:self.k]):
+                target.assign(values if tuple(variable.shape) == tuple(target.shape) else values[k])
+
+    def _forward(self, x: Any) -> Any:
+        tf = import_tensorflow()
+        h, i = x, 0
+        for layer in self.models[0].layers:
+            h = tf.matmul(h, self.variables[i])
+            i += 1
+            if layer.use_bias:
+                h = h + self.variables[i][:, None, :]
+                i += 1
+            h = layer.activation(h)
+        return h
+
+    def _scores(self, y: Any, pred: Any, mask: Any = None, loss: Any = None) -> list:
+        """Per fold, the summed per-sample loss and metrics (of the rows in ``mask``), in ``self.keys`` order."""
+        tf = import_tensorflow()
+        values = {"loss": _per_sample(self.loss_fn, y, pred) if loss is None else loss}
+        for name, fn, kwargs in self.metrics:
+            values[name] = _per_sample(fn, y, pred, **kwargs)
+        return [tf.reduce_sum(values[key] if mask is None else values[key] * mask, axis=1) for key in self.keys]
+
+    def _step(self, index: Any, mask: Any) -> list:
+        """One optimizer step of every fold on rows ``index`` (K, batch) where ``mask`` (K, batch) is 1.
+
+        The partial last batch is padded to the batch size and masked, so one traced step
+        serves both; it is still one step on that batch's rows only, as in ``model.fit``.
+        ``index`` points into the folds' training rows laid end to end (a plain gather).
+        """
+        tf = import_tensorflow()
+        x, y = tf.gather(self.x, index), tf.gather(self.y, index)
+        with tf.GradientTape() as tape:
+            pred = self._forward(x)
+            per_sample = _per_sample(self.loss_fn, y, pred)
+            if self.masked:
+                per_fold = tf.reduce_sum(per_sample * mask, axis=1) / tf.reduce_sum(mask, axis=1)
+            else:
+                per_fold = tf.reduce_mean(per_sample, axis=1)
+            loss = tf.reduce_sum(per_fold)
+        self.optimizer.apply(tape.gradient(loss, self.variables), self.variables)
+        return self._scores(y, pred, mask if self.masked else None, per_sample)
+
+    def _epochs(self, n_epochs: Any, index: Any) -> list:
+        tf = import_tensorflow()
+        k, steps = self.width, int(index.shape[1])  # index: (epochs, steps, K, batch)
+        masks, val_mask = tf.constant(self.masks), tf.constant(self.val_mask)
+        n_train, n_val = tf.constant(self.n_train.astype(np.float32)), tf.constant(self.n_val)
+        arrays = [tf.TensorArray(tf.float32, size=self.epochs_per_call, element_shape=[k])
+                  for _ in range(2 * len(self.keys))]
+
+        def epoch(e: Any, arrays: list) -> tuple:
+            def step(i: Any, *sums: Any) -> tuple:
+                return (i + 1, *[a + b for a, b in zip(sums, self._step(index[e, i], masks[i]))])
+
+            sums = tf.while_loop(lambda i, *_: i < steps, step, (tf.constant(0), *[tf.zeros([k]) for _ in self.keys]),
+                                 parallel_iterations=1)[1:]
+            logs = [s / n_train for s in sums]
+            logs += [s / n_val for s in self._scores(self.y_val, self._forward(self.x_val), val_mask)]
+            return e + 1, [array.write(e, value) for array, value in zip(arrays, logs)]
+
+        _, arrays = tf.while_loop(lambda e, _: e < n_epochs, epoch, (tf.constant(0), arrays),
+                                  parallel_iterations=1)
+        return [array.stack() for array in arrays]
+
+    def _index(self, orders: list[list[np.ndarray]]) -> np.ndarray:
+        """Every step's rows, ``(epochs_per_call, steps, K, batch)``; the partial batch padded with row 0."""
+        steps, _, size = self.masks.shape
+        index = np.zeros((self.epochs_per_call, self.width, steps * size), np.int32)
+        for k, fold in enumerate([*orders, *[orders[0]] * (self.width - self.k)]):
+            index[:len(fold), k, :self.n_train[k]] = fold
+            index[:, k] += k * self.rows
+        return np.ascontiguousarray(index.reshape(self.epochs_per_call, self.width, steps, size)
+                                    .transpose(0, 2, 1, 3))
+
+    def __call__(self, orders: list[list[np.ndarray]], train: list, val: list) -> list:
+        tf = import_tensorflow()
+        n_epochs = len(orders[0])
+        if not 1 <= n_epochs <= self.epochs_per_call:
+            raise ValueError(f"{n_epochs} epochs in one call, expected 1 to {self.epochs_per_call}")
+        out = [np.asarray(v) for v in self._function(tf.constant(n_epochs), tf.constant(self._index(orders)))]
+        self.write_back()
+        n_keys = len(self.keys)
+        return [[({key: float(out[j][e, k]) for j, key in enumerate(self.keys)},
+                  {key: float(out[n_keys + j][e, k]) for j, key in enumerate(self.keys)})
+                 for k in range(self.k)] for e in range(n_epochs)]
+
+
+def doctest_stacked() -> list:
+    """Two epochs of a one-fold stacked graph, for the examples."""
+    from kfold.data.arrays import to_tensors
+    from kfold.train.keras_fit import build_model, doctest_model
+
+    model = build_model(doctest_model, seed=0)
+    x, y = to_tensors(np.random.rand(6, 2)), to_tensors(np.random.rand(6))
+    model._symbolic_build(data_batch=(x, y))
+    graph = StackedGraph([model], [(x, y, None)], [(x, y, None)], 4, jit_compile=False, epochs_per_call=2)
+    return graph([[np.arange(6), np.arange(6)]], [(x, y, None)], [(x, y, None)])

@@ -1,0 +1,82 @@
+"""Memory of a fused search: does resident memory grow without bound over 20 candidates?
+
+Runs ``kfold.grid_search`` (default strategy: each candidate's folds trained
+fused, XLA-compiled) over 20 candidates whose hidden widths differ (every
+candidate a new architecture, so a new compiled graph), 3 folds x 5 epochs on
+the 404 Boston training samples, two model kinds: a Dense stack (the stacked
+fast path) and a Dropout model (the generic graph). A callback-free probe reads
+the resident memory (RSS, ``/proc/self/statm``) after every candidate (the
+search's ``on_candidate`` is not public, so the build function of the next
+candidate records it). Prints RSS after candidates 1, 5, 10, 15, 20 and the
+slope over the second half (MB per candidate).
+
+    .venv/bin/python scripts/bench_fused_search_memory.py [--candidates 20] [--folds 3] [--epochs 5] [--out mem.json]
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+import numpy as np  # noqa: E402
+
+import kfold  # noqa: E402
+
+
+def rss_mb() -> float:
+    with open("/proc/self/statm", encoding="ascii") as file:
+        return int(file.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 1024**2
+
+
+def builder(samples: list, dropout: bool):
+    def build(units: int = 8):
+        import keras
+
+        samples.append((units, rss_mb()))  # memory before this build: after the previous candidate
+        layers = [keras.layers.Dense(units, activation="relu"),
+                  *([keras.layers.Dropout(0.2)] if dropout else []), keras.layers.Dense(units, activation="relu")]
+        model = keras.Sequential([keras.Input((13,)), *layers, keras.layers.Dense(1)])
+        model.compile(optimizer="rmsprop", loss="mse", metrics=["mae"])
+        return model
+    return build
+
+
+def run(kind: str, candidates: int, folds: int = 3, epochs: int = 5) -> dict:
+    (x, y), _ = kfold.datasets.load_boston_housing()
+    samples: list = []
+    grid = {"units": list(range(8, 8 + 4 * candidates, 4))}
+    result = kfold.grid_search(builder(samples, kind == "dropout"), grid, x, y, cv=folds, epochs=epochs, batch_size=16,
+                               seed=0, verbose=0, refit=False, preprocess=kfold.Standardize())
+    first = {}
+    for units, rss in samples:  # the first build of each candidate: memory after the candidate before
+        first.setdefault(units, rss)
+    after = [first[u] for u in grid["units"][1:] if u in first] + [rss_mb()]
+    half = after[len(after) // 2:]
+    slope = float(np.polyfit(np.arange(len(half)), half, 1)[0])
+    return {"kind": kind, "rss_after_each": after, "slope_mb_per_candidate": slope,
+            "strategy": result.params.get("strategy", "?") if hasattr(result, "params") else "?"}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--candidates", type=int, default=20)
+    parser.add_argument("--folds", type=int, default=3)
+    parser.add_argument("--epochs", type=int, default=5)
+    parser.add_argument("--out")
+    args = parser.parse_args()
+    rows = [run(kind, args.candidates, args.folds, args.epochs) for kind in ("dense-stack", "dropout")]
+    print("| model | RSS MB after candidate 1 / 5 / 10 / 15 / 20 | slope over the second half (MB / candidate) |")
+    print("|---|---|---|")
+    for row in rows:
+        rss = row["rss_after_each"]
+        picks = " / ".join(f"{rss[i - 1]:.0f}" for i in (1, 5, 10, 15, 20) if i <= len(rss))
+        print(f"| {row['kind']} | {picks} | {row['slope_mb_per_candidate']:.1f} |")
+    if args.out:
+        with open(args.out, "w", encoding="utf-8") as file:
+            json.dump(rows, file)
+
+
+if __name__ == "__main__":
+    main()

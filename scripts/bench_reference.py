@@ -1,0 +1,188 @@
+"""Benchmark: kfold's default (fused) strategy against the reference trainer, whole runs, one process.
+
+Called by ``scripts/bench_speed.py --reference DIR`` (or directly). DIR holds
+``fused_reference.py`` (a prototype trainer kept outside the repository); it is
+imported from that path with importlib, so nothing here reads outside the
+repository unless asked.
+
+Workloads (every run timed start to finish: model build, XLA compile, training,
+validation after every epoch; the same data, folds and model for both sides):
+
+* ``boston-b1`` / ``boston-b16``: the book's Boston run, 4 contiguous folds x 500
+  epochs, 13-64-64-1 relu, rmsprop, mse, mae, against ``impl="stacked"``;
+* ``dropout``: 13-64-Dropout(0.3)-64-1, 4 folds x 200 epochs, batch 16, against
+  ``impl="submodels"`` (kfold's generic graph, XLA);
+* ``conv1d``: Reshape -> Conv1D(16, 3) -> Flatten -> Dense(1), same folds, against
+  ``impl="submodels"``.
+
+Repetitions are interleaved (the order rotates each repetition) so both sides see
+the same machine load; the ratio is kfold / reference per repetition, and the
+median is reported. Compile time is reported separately: the first graph call
+minus the steady cost of the epochs it trained (median of the later calls).
+
+Run from the repository root::
+
+    .venv/bin/python scripts/bench_speed.py --reference ../shared/reference [--repeats 3] [--out ref.json]
+
+It prints Markdown tables for BENCHMARKS.md. It asserts nothing about time.
+"""
+from __future__ import annotations
+
+import importlib.util
+import os
+import statistics
+import time
+from typing import Any, Callable
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+import numpy as np  # noqa: E402
+
+import kfold  # noqa: E402
+
+__all__ = ["run_reference_benchmark"]
+
+
+def load_reference(directory: str) -> Any:
+    path = os.path.join(directory, "fused_reference.py")
+    spec = importlib.util.spec_from_file_location("fused_reference", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def book_model(dropout: bool = False, conv: bool = False) -> Callable[[], Any]:
+    def build() -> Any:
+        import keras
+
+        if conv:
+            layers = [keras.layers.Reshape((13, 1)), keras.layers.Conv1D(16, 3, activation="relu"),
+                      keras.layers.Flatten()]
+        else:
+            layers = [keras.layers.Dense(64, activation="relu"),
+                      *([keras.layers.Dropout(0.3)] if dropout else []),
+                      keras.layers.Dense(64, activation="relu")]
+        model = keras.Sequential([keras.Input((13,)), *layers, keras.layers.Dense(1)])
+        model.compile(optimizer="rmsprop", loss="mse", metrics=["mae"])
+        return model
+    return build
+
+
+def boston() -> tuple:
+    (x, y), _ = kfold.datasets.load_boston_housing()
+    x = ((x - x.mean(0)) / x.std(0)).astype("float32")
+    size = len(x) // 4
+    folds = [(np.concatenate([np.arange(0, i * size), np.arange((i + 1) * size, len(x))]),
+              np.arange(i * size, (i + 1) * size)) for i in range(4)]
+    return x, y.astype("float32"), folds
+
+
+class CallTimes:
+    """Records the duration and epochs of every fused graph call (both graph kinds)."""
+
+    def __init__(self) -> None:
+        from kfold.train.fused.graph import EpochGraph
+        from kfold.train.fused.stacked import StackedGraph
+
+        self.calls: list[tuple[int, float]] = []
+        for cls in (EpochGraph, StackedGraph):
+            original = cls.__call__
+
+            def timed(graph: Any, orders: list, *args: Any, _original: Any = original) -> Any:
+                start = time.perf_counter()
+                out = _original(graph, orders, *args)
+                self.calls.append((len(orders[0]), time.perf_counter() - start))
+                return out
+            cls.__call__ = timed
+
+    def compile_seconds(self) -> float:
+        return compile_estimate(self.calls)
+
+
+def compile_estimate(calls: list[tuple[int, float]]) -> float:
+    """First call minus the steady cost of its epochs (median per-epoch time of the later calls)."""
+    if len(calls) < 2:
+        return float("nan")
+    per_epoch = statistics.median(t / n for n, t in calls[1:])
+    return calls[0][1] - calls[0][0] * per_epoch
+
+
+def run_kfold(build: Callable, x: Any, y: Any, folds: list, epochs: int, batch: int, timer: CallTimes) -> dict:
+    timer.calls.clear()
+    start = time.perf_counter()
+    result = kfold.cross_validate(build, x, y, cv=folds, epochs=epochs, batch_size=batch, seed=0, verbose=0)
+    seconds = time.perf_counter() - start
+    return {"seconds": seconds, "compile": timer.compile_seconds(), "strategy": result.params["strategy"],
+            "val_mae": float(np.nanmean(np.asarray(result.history["val_mae"])[:, -1]))}
+
+
+def run_ref(ref: Any, build: Callable, x: Any, y: Any, folds: list, epochs: int, batch: int, impl: str) -> dict:
+    start = time.perf_counter()
+    trainer = ref.FusedKFold(build, x, y, folds, batch, impl=impl, epochs_per_call=min(epochs, 100),
+                             jit_compile=True, seed=0)
+    history = trainer.fit(epochs)
+    return {"seconds": time.perf_counter() - start, "compile": compile_estimate(trainer.call_times),
+            "val_mae": float(history["val_metric"][-1].mean())}
+
+
+WORKLOADS = {  # name: (build, epochs, batch, reference impl)
+    "boston-b1": (book_model(), 500, 1, "stacked"),
+    "boston-b16": (book_model(), 500, 16, "stacked"),
+    "dropout": (book_model(dropout=True), 200, 16, "submodels"),
+    "conv1d": (book_model(conv=True), 200, 16, "submodels"),
+}
+
+
+def run_reference_benchmark(directory: str, repeats: int, only: str | None = None, quick: bool = False) -> dict:
+    """Every workload, ``repeats`` interleaved repetitions of kfold and the reference; the raw numbers."""
+    ref, (x, y, folds), timer = load_reference(directory), boston(), CallTimes()
+    out: dict = {}
+    for name, (build, epochs, batch, impl) in WORKLOADS.items():
+        if only and only not in name:
+            continue
+        epochs = 20 if quick else epochs
+        runs: dict = {"kfold": [], impl: []}
+        for rep in range(repeats):
+            order = ["kfold", impl] if rep % 2 == 0 else [impl, "kfold"]
+            for who in order:
+                done = (run_kfold(build, x, y, folds, epochs, batch, timer) if who == "kfold"
+                        else run_ref(ref, build, x, y, folds, epochs, batch, impl))
+                runs[who].append(done)
+                print(f"{name} rep {rep} {who}: {done['seconds']:.2f} s (compile {done['compile']:.2f} s, "
+                      f"final mean val_mae {done['val_mae']:.3f})", flush=True)
+        out[name] = {"epochs": epochs, "batch": batch, "impl": impl, "runs": runs,
+                     "load": os.getloadavg()}
+    return out
+
+
+def reference_table(data: dict) -> str:
+    rows = ["| workload | reference | kfold s (each) | reference s (each) | ratio kfold / reference (each) | "
+            "median ratio | compile s kfold / reference (median) | kfold strategy |",
+            "|---|---|---|---|---|---|---|---|"]
+    for name, w in data.items():
+        mine, theirs = w["runs"]["kfold"], w["runs"][w["impl"]]
+        ratios = [a["seconds"] / b["seconds"] for a, b in zip(mine, theirs)]
+        each = lambda runs: ", ".join(f"{r['seconds']:.2f}" for r in runs)  # noqa: E731
+        rows.append(f"| {name} ({w['epochs']} epochs, batch {w['batch']}) | impl={w['impl']} | {each(mine)} | "
+                    f"{each(theirs)} | {', '.join(f'{r:.2f}' for r in ratios)} | **{statistics.median(ratios):.2f}** | "
+                    f"{statistics.median(r['compile'] for r in mine):.2f} / "
+                    f"{statistics.median(r['compile'] for r in theirs):.2f} | {mine[0]['strategy']} |")
+    return "\n".join(rows)
+
+
+if __name__ == "__main__":
+    import argparse
+    import json
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--reference", required=True, help="directory holding fused_reference.py")
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--only")
+    parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--out")
+    args = parser.parse_args()
+    found = run_reference_benchmark(args.reference, args.repeats, args.only, args.quick)
+    print(reference_table(found))
+    if args.out:
+        with open(args.out, "w", encoding="utf-8") as file:
+            json.dump(found, file)
