@@ -18,28 +18,24 @@ curves are those the full grid would have recorded.
 """
 from __future__ import annotations
 
+import dataclasses
 import math
 from typing import Any, Callable
 
 import numpy as np
 
 from kfold.core.checks import check_positive_int, fail
+from kfold.core.files import write_json
 from kfold.core.seeds import resolve_seed
-from kfold.data.arrays import as_arrays, n_samples
-from kfold.executors.base import EXECUTOR_OPTIONS
-from kfold.executors.factory import open_executor
 from kfold.results.curves import resolve_mode
-from kfold.search.candidates import bind, check_candidates, parameter_grid, plain, sample_parameters
-from kfold.search.refit import refit_epochs_for
+from kfold.search.candidates import parameter_grid, plain, sample_parameters
+from kfold.search.rundir import ROUNDS_FILE
 from kfold.search.search_result import SearchResult
-from kfold.search.searches import _check_options, _check_select, _naming_candidate, _record, describe_cv
-from kfold.search.stepwise import Stepwise, check_in_process, running_score
-from kfold.split.check import PredefinedSplits, folds_hash
-from kfold.train.cross_validation import plan_folds
-from kfold.train.final import fit_final
+from kfold.search.searches import run_search
+from kfold.search.stepwise import Stepwise, check_stepwise, finished_curves, record_stop, running_score
+from kfold.train.runs import train_runs
 
 __all__ = ["halving_schedule", "halving_search"]
-
 
 def halving_schedule(n_candidates: int, epochs: int, factor: int = 3,
                      min_epochs: int | None = None) -> list[tuple[int, int]]:
@@ -83,20 +79,13 @@ def _ranked(scores: dict[int, float], mode: str) -> list[int]:
 
 def halving_search(build_fn: Callable, params: Any, x: Any, y: Any, *, cv: Any = 5, epochs: int,
                    factor: int = 3, min_epochs: int | None = None, n_candidates: int | None = None,
-                   batch_size: int = 32, select: str = "val_loss", skip: int = 0,
-                   smooth: float | None = None, rule: str = "min", mode: str = "auto", refit: bool = True,
-                   refit_epochs: Any = "same", preprocess: Any = None, callbacks: Any = None,
-                   fit_kwargs: dict | None = None, sample_weight: Any = None, groups: Any = None,
-                   seed: int | None = None, verbose: int = 1, run_dir: Any = None,
-                   **cv_kwargs: Any) -> SearchResult:
+                   seed: int | None = None, verbose: int = 1, **kwargs: Any) -> SearchResult:
     """Successive halving over epochs: the losing candidates stop early, the others continue.
 
     Parameters
     ----------
-    build_fn, x, y, cv, batch_size, select, skip, smooth, rule, mode, refit, refit_epochs
-        As in :func:`kfold.grid_search`; ``select``, ``skip``, ``smooth`` and
-        ``mode`` also rank the candidates after every round (the best value so
-        far of each one's smoothed mean curve across folds).
+    build_fn, x, y, cv, seed, verbose
+        As in :func:`kfold.grid_search`.
     params : dict of lists, list of such dicts, or distributions
         A grid as :func:`kfold.grid_search` takes; with ``n_candidates``,
         distributions as :func:`kfold.random_search` takes. ``epochs`` cannot be
@@ -110,15 +99,19 @@ def halving_search(build_fn: Callable, params: Any, x: Any, y: Any, *, cv: Any =
         Epochs of the first round (:func:`halving_schedule` for the default).
     n_candidates : int, optional
         Draw this many candidates from ``params`` (random search) instead of the grid.
-    preprocess, callbacks, fit_kwargs, sample_weight, groups, seed, verbose
-        As in :func:`kfold.grid_search`. Callbacks (``EarlyStopping``) keep
-        their state from round to round.
-    run_dir : None
-        Not implemented for halving (refused): the fold models live in memory.
-    **cv_kwargs
-        ``strategy`` ("auto" or "fused": every candidate is trained fused, in
-        this process) and ``on_error``: ``"skip"`` stops a failing candidate
-        (its stop reason says why) instead of raising.
+    **kwargs
+        Every other argument of :func:`kfold.grid_search` (``batch_size``,
+        ``select``, ``skip``, ``smooth``, ``mode``, ``rule``, ``refit``,
+        ``callbacks``, ``run_dir``, ``on_error``, ``executor``, ...). ``select``,
+        ``skip``, ``smooth`` and ``mode`` also rank the candidates after every
+        round: by the best value so far of each one's (smoothed) mean curve
+        across folds. In this process the survivors continue from where they
+        stopped (fold models, optimizer and callback state kept in memory; with
+        ``run_dir`` also saved after each round, so a killed search resumes);
+        ``on_error="skip"`` stops a failing candidate (its stop reason says
+        why). On worker processes or a cluster (``executor=``) a worker keeps
+        no model between rounds: each round trains its candidates from the
+        start to the round's epochs (the same curves, more epochs trained).
 
     Returns
     -------
@@ -127,7 +120,7 @@ def halving_search(build_fn: Callable, params: Any, x: Any, y: Any, *, cv: Any =
         ``search.rounds`` (per round: the epochs reached, the candidates trained,
         their scores, who went on), ``search.stopped`` (when and why each
         stopped) and ``cv_results["epochs_trained"]``. The best (params, epoch)
-        is chosen among the candidates of the last round.
+        is chosen among the candidates that reached the last round.
 
     Examples
     --------
@@ -146,8 +139,6 @@ def halving_search(build_fn: Callable, params: Any, x: Any, y: Any, *, cv: Any =
     >>> search.stopped[0]["reason"]
     'round 1: ranked 3 of 3 by min val_loss after 3 epochs; the best 1 went on'
     """
-    _check_options(select, skip, smooth, rule, mode, refit_epochs, verbose)
-    check_in_process("halving_search", None, run_dir)
     seed = resolve_seed(seed)
     if n_candidates is None:
         candidates = parameter_grid(params)
@@ -157,68 +148,107 @@ def halving_search(build_fn: Callable, params: Any, x: Any, y: Any, *, cv: Any =
         fail("params", "parameters other than epochs (halving_search sets each candidate's epochs)",
              "epochs", "Pass epochs=... (the last round's) instead")
     schedule = halving_schedule(len(candidates), epochs, factor, min_epochs)
-    routed = check_candidates(build_fn, candidates, epochs=epochs, batch_size=batch_size, fit_kwargs=fit_kwargs)
-    x, y, groups = as_arrays(x, "x"), as_arrays(y, "y"), as_arrays(groups, "groups")
-    folds = [(t.train, t.val) for t in plan_folds(cv, n_samples(x), y, groups, seed=seed)]
-    options = {name: cv_kwargs.pop(name) for name in EXECUTOR_OPTIONS if name in cv_kwargs}
-    shared = dict(preprocess=preprocess, callbacks=callbacks, sample_weight=sample_weight,
-                  seed=seed, verbose=max(0, verbose - 1), **cv_kwargs)
-    mode = resolve_mode(mode, select)
-    record = {"kind": "halving", "seed": seed, "cv": describe_cv(cv), "n_candidates": len(candidates),
-              "folds_hash": folds_hash(folds), "refit_epochs_policy": plain(refit_epochs), "factor": factor,
-              "schedule": [list(r) for r in schedule]}
-    with open_executor(**options) as executor, _naming_candidate(candidates):
-        check_in_process("halving_search", executor, None)
-        steps = Stepwise(build_fn, routed, x, y, PredefinedSplits(folds), shared, select)
-        results, rounds = _rounds(steps, schedule, factor, candidates, executor.name,
-                                  dict(skip=skip, smooth=smooth, mode=mode), verbose)
-    for i, result in enumerate(results):
-        _record(result, cv, i, candidates[i])
-        _check_select(result, select)
-    record["rounds"] = rounds
-    search = SearchResult(results, list(candidates), select=select, skip=skip, smooth=smooth,
-                          mode=mode, rule=rule, params=record, graph_traces=steps.pool.traces)
-    if refit:
-        best = routed[search.best_index]
-        search.refit_epochs = refit_epochs_for(refit_epochs, search.best_epoch, folds, n_samples(x))
-        search.best_model = fit_final(bind(build_fn, best["build"]), x, y, epochs=search.refit_epochs,
-                                      batch_size=best["batch_size"], fit_kwargs=best["fit"],
-                                      preprocess=preprocess, callbacks=callbacks,
-                                      sample_weight=sample_weight, seed=seed)
+    if kwargs.get("prune") is not None:
+        fail("prune", "None: halving_search makes its own cuts", kwargs["prune"])
+    select = kwargs.get("select", "val_loss")
+    choice = dict(skip=kwargs.get("skip", 0), smooth=kwargs.get("smooth"), mode=kwargs.get("mode", "auto"))
+    rounds: list = []
+    trainer = _halving(schedule, factor, select, choice, rounds, verbose)
+    record = {"kind": "halving", "factor": factor, "schedule": [list(r) for r in schedule],
+              **({"n_iter": n_candidates} if n_candidates is not None else {})}
+    search = run_search(build_fn, candidates, x, y, cv=cv, epochs=epochs, seed=seed, verbose=verbose,
+                        record=record, trainer=trainer, **kwargs)
+    search.params["rounds"] = rounds
     return search
 
 
-def _rounds(steps: Stepwise, schedule: list, factor: int, candidates: list, executor_name: str,
-            choice: dict, verbose: int) -> tuple[list, list]:
-    """Train the rounds; return every candidate's result (in order) and the rounds' record."""
-    results: dict[int, Any] = {}
-    alive, rounds = list(range(len(candidates))), []
-    for number, (budget, _) in enumerate(schedule, start=1):
+def _ranked(scores: dict[int, float], mode: str) -> list[int]:
+    """Candidate indices best first; NaN last; ties keep candidate order."""
+    sign = 1.0 if mode == "min" else -1.0
+    return sorted(scores, key=lambda i: (not np.isfinite(scores[i]),
+                                         sign * scores[i] if np.isfinite(scores[i]) else 0.0, i))
+
+
+def _halving(schedule: list, factor: int, select: str, choice: dict, rounds: list, verbose: int) -> Callable:
+    """The trainer :func:`run_search` calls: the rounds, in this process or on an executor's workers."""
+
+    def train(runs: list, candidates: list, executor: Any, settings: dict, report: Callable) -> list:
+        choice["mode"] = resolve_mode(choice["mode"], select)
+        if executor.in_process:
+            check_stepwise("halving_search", executor, settings["strategy"])
+            steps: Any = Stepwise(runs, select, settings["on_error"])
+        else:
+            steps = _Restarted(runs, executor, settings, select)
+        results: dict[int, Any] = {}
+        alive = list(range(len(runs)))
+        for number, (budget, _) in enumerate(schedule, start=1):
+            steps.train_all(alive, budget)
+            scores = {i: (float("nan") if i in steps.failures else running_score(steps.curves(i, budget), **choice))
+                      for i in alive}
+            order, last = _ranked(scores, choice["mode"]), number == len(schedule)
+            kept = order if last else order[:max(1, math.ceil(len(alive) / factor))]
+            kept = [i for i in kept if i not in steps.failures]
+            rounds.append({"round": number, "epochs": budget, "candidates": list(alive),
+                           "scores": {str(i): scores[i] for i in alive}, "kept": sorted(kept)})
+            for place, i in enumerate(order, start=1):
+                if i in kept and not last:
+                    steps.save(i)  # with a run directory: continued from here if the search is killed
+                    continue
+                stop = None if i in kept else {
+                    "epoch": min(budget, steps.epochs_trained(i)), "round": number,
+                    "reason": f"round {number}: ranked {place} of {len(alive)} by {choice['mode']} {select} "
+                              f"after {budget} epochs; the best {len(kept)} went on"}
+                results[i] = steps.finish(i, stop, executor)
+                report(i, results[i])
+            if verbose:
+                print(f"Round {number}/{len(schedule)}: {len(alive)} candidates to epoch {budget}, {len(kept)} "
+                      f"{'finished' if last else 'go on'}: {[plain(candidates[i]) for i in kept]}")
+            alive = sorted(kept)
+            if settings.get("store") is not None:
+                write_json(settings["store"].path / ROUNDS_FILE, rounds)
+            if not alive:
+                break
+        return [results.get(i) for i in range(len(runs))]
+
+    return train
+
+
+class _Restarted:
+    """Halving on workers: each round trains its candidates from the start to the round's epochs."""
+
+    def __init__(self, runs: list, executor: Any, settings: dict, select: str) -> None:
+        self.runs, self.executor, self.settings, self.select = runs, executor, settings, select
+        self.failures: dict[int, str] = {}
+        self.last: dict[int, Any] = {}
+
+    def train_all(self, alive: list[int], budget: int) -> None:
+        """Every candidate of the round, to ``budget`` epochs, as one batch of tasks."""
+        planned = {}
         for i in alive:
-            steps.train(i, budget)
-        scores = {i: running_score(steps.curves(i), **choice) for i in alive}
-        for i in alive:
-            if i in steps.failures:
-                scores[i] = float("nan")
-        order = _ranked(scores, choice["mode"])
-        last = number == len(schedule)
-        kept = order if last else order[:max(1, math.ceil(len(alive) / factor))]
-        kept = [i for i in kept if i not in steps.failures] or kept[:0]
-        rounds.append({"round": number, "epochs": budget, "candidates": list(alive),
-                       "scores": {str(i): scores[i] for i in alive}, "kept": sorted(kept)})
-        for place, i in enumerate(order, start=1):
-            if i in kept and not last:
-                continue
-            stop = None
-            if i not in kept:
-                stop = {"epoch": steps.epochs_trained(i), "round": number,
-                        "reason": f"round {number}: ranked {place} of {len(alive)} by {choice['mode']} "
-                                  f"{steps.select} after {budget} epochs; the best {len(kept)} went on"}
-            results[i] = steps.result(i, stop, executor_name)
-        if verbose:
-            print(f"Round {number}/{len(schedule)}: {len(alive)} candidates to epoch {budget}, "
-                  f"{len(kept)} {'finished' if last else 'go on'}: {[plain(candidates[i]) for i in kept]}")
-        alive = sorted(kept)
-        if not alive:
-            break
-    return [results[i] for i in range(len(candidates))], rounds
+            run = self.runs[i]
+            planned[i] = dataclasses.replace(run, config=dataclasses.replace(run.config, epochs=budget),
+                                             params={**run.params, "epochs": budget}, finished=[], store=None,
+                                             checkpoints=None, unsaved=[])
+            if run.store is not None:  # each round's run in its own folder, resumed as any run is
+                planned[i].open(run.store.path / f"epochs_{budget}")
+        train_runs(list(planned.values()), self.executor, strategy=self.settings["strategy"],
+                   on_error=self.settings["on_error"], verbose=self.settings["fold_verbose"])
+        self.last.update(planned)
+
+    def curves(self, i: int, epochs: int | None = None) -> np.ndarray:
+        return finished_curves(self.last[i].finished, self.select, epochs)
+
+    def epochs_trained(self, i: int) -> int:
+        return finished_curves(self.last[i].finished, self.select).shape[1]
+
+    def save(self, i: int) -> None:
+        """Nothing to save: the round's folds were saved as they finished."""
+
+    def finish(self, i: int, stop: dict | None, executor: Any) -> Any:
+        """Candidate ``i``'s result: its last round's run (also saved in its own folder, for kfold.load)."""
+        run, last = self.runs[i], self.last[i]
+        if run.todo():
+            for outcome in last.finished:
+                run.keep(outcome)
+        last.ran, last.why = last.ran, f"{last.why} (halving on workers: each round trained from the start)"
+        return record_stop(run, last.result(executor), stop)

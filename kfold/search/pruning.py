@@ -21,7 +21,7 @@ import numpy as np
 
 from kfold.core.checks import check_positive_int, fail
 from kfold.results.curves import fold_stats, resolve_mode
-from kfold.search.stepwise import Stepwise, check_in_process, smoothed_mean
+from kfold.search.stepwise import Stepwise, check_stepwise, smoothed_mean
 
 __all__ = ["MedianPruner", "check_pruner", "pruned_trainer"]
 
@@ -93,8 +93,8 @@ class MedianPruner:
         return None
 
 
-def check_pruner(prune: Any, run_dir: Any = None) -> None:
-    """Refuse anything but None or a pruner (an object with ``decide`` and ``checks``), and a pruner with ``run_dir``.
+def check_pruner(prune: Any) -> None:
+    """Refuse anything but None or a pruner (an object with ``decide`` and ``checks``).
 
     Examples
     --------
@@ -105,17 +105,15 @@ def check_pruner(prune: Any, run_dir: Any = None) -> None:
     """
     if prune is not None and not (callable(getattr(prune, "decide", None)) and callable(getattr(prune, "checks", None))):
         fail("prune", "None or a pruner such as kfold.MedianPruner(warmup=5)", prune, error=TypeError)
-    if prune is not None:
-        check_in_process("a pruned search", None, run_dir)
 
 
-def pruned_trainer(prune: Any, *, select: str, smooth: float | None, mode: str,
-                   run_dir: Any = None) -> Callable:
+def pruned_trainer(prune: Any, *, select: str, smooth: float | None, mode: str) -> Callable:
     """The trainer :func:`kfold.search.searches.run_search` uses with ``prune=``: one candidate after another.
 
     Each candidate trains epoch by epoch (fused, continued, never restarted) and
-    is stopped as soon as ``prune`` says so; its result records
-    ``params["stop"]``. Only in this process, without a run directory.
+    is stopped as soon as ``prune`` says so; its result records ``params["stop"]``.
+    With a run directory its state is checkpointed on the usual schedule, and a
+    search run again replays the pruner's decisions on the saved curves.
 
     Examples
     --------
@@ -124,32 +122,28 @@ def pruned_trainer(prune: Any, *, select: str, smooth: float | None, mode: str,
     """
     mode = resolve_mode(mode, select)
 
-    def train(build_fn: Callable, routed: list, x: Any, y: Any, cv: Any, shared: dict, run_dirs: list,
-              executor: Any, report: Callable[[int, Any], None]) -> list:
-        check_in_process("a pruned search", executor, run_dir)
-        steps = Stepwise(build_fn, routed, x, y, cv, shared, select)
+    def train(runs: list, candidates: list, executor: Any, settings: dict, report: Callable) -> list:
+        check_stepwise("a pruned search", executor, settings["strategy"])
+        steps = Stepwise(runs, select, settings["on_error"])
         means: list[np.ndarray] = []
         results = []
-        for i, r in enumerate(routed):
-            stop = None
-            for epoch in range(1, r["epochs"] + 1):
+        for i, run in enumerate(runs):
+            stop, epochs = None, run.config.epochs
+            for epoch in range(1, epochs + 1):
                 steps.train(i, epoch)
-                if i in steps.failures or steps.trained[i].stopped or steps.epochs_trained(i) < epoch:
-                    break
-                curves = steps.curves(i)
+                if steps.stopped_by_itself(i) or steps.epochs_trained(i) < epoch:
+                    break  # failed, or every fold stopped on its own (EarlyStopping)
+                if run.checkpoints is not None and run.checkpoints.due(epoch):
+                    steps.save(i)
+                curves = steps.curves(i, epoch)
                 others = [m[epoch - 1] for m in means if len(m) >= epoch]
-                reason = prune.decide(epoch, mean=float(smoothed_mean(curves, smooth)[epoch - 1]),
-                                      sem=float(fold_stats(curves)[2][epoch - 1]), others=others, mode=mode)
-                if reason is not None and epoch < r["epochs"]:
+                reason = prune.decide(epoch, mean=float(smoothed_mean(curves, smooth)[-1]),
+                                      sem=float(fold_stats(curves)[2][-1]), others=others, mode=mode)
+                if reason is not None and epoch < epochs:
                     stop = {"epoch": epoch, "reason": f"pruned at {reason}"}
                     break
             means.append(smoothed_mean(steps.curves(i), smooth))
-            try:
-                results.append(steps.result(i, stop, executor.name))
-            except Exception as error:
-                if hasattr(error, "candidate"):
-                    error.candidate = i
-                raise
+            results.append(steps.finish(i, stop, executor))
             report(i, results[-1])
         return results
 

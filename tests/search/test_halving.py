@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 
 import kfold
+from kfold.executors.base import SequentialExecutor
 from kfold.search.halving import halving_schedule
 from kfold.search.stepwise import running_score
 
@@ -88,12 +89,6 @@ def test_survivors_continue_bitwise_as_if_never_paused(search):
     assert alone.params["strategy"] == "fused"
     for key in alone.history.keys():
         np.testing.assert_array_equal(search.results[best].history[key], alone.history[key])
-    # a candidate cut in round 2 (3 epochs) too
-    cut = next(i for i, s in search.stopped.items() if s["round"] == 2)
-    alone = kfold.cross_validate(lambda: build_sgd(**search.candidates[cut]), x, y,
-                                 cv=search.folds, epochs=3, batch_size=8, seed=0,
-                                 verbose=0)
-    np.testing.assert_array_equal(search.results[cut].history["val_loss"], alone.history["val_loss"])
 
 
 def test_one_graph_for_candidates_that_differ_in_learning_rate_only(search):
@@ -130,12 +125,16 @@ def test_compare_and_table_work(search):
 
 def test_refused_settings():
     x, y = linear_data()
-    with pytest.raises(ValueError, match="run_dir"):
-        kfold.halving_search(build_sgd, GRID, x, y, epochs=3, run_dir="somewhere", verbose=0)
-    with pytest.raises(ValueError, match="epochs"):
+    with pytest.raises(ValueError, match="Invalid `params`.*epochs"):
         kfold.halving_search(build_sgd, {"lr": [0.1], "epochs": [3]}, x, y, epochs=3, verbose=0)
-    with pytest.raises(ValueError, match="strategy"):
+    with pytest.raises(ValueError, match="Invalid `strategy`.*Received: strategy='sequential'"):
         kfold.halving_search(build_sgd, {"lr": [0.1]}, x, y, cv=2, epochs=1, strategy="sequential", verbose=0)
+    with pytest.raises(ValueError, match="Invalid `factor`. Expected an integer of at least 2.*Received: factor=1"):
+        kfold.halving_search(build_sgd, {"lr": [0.1]}, x, y, cv=2, epochs=3, factor=1, verbose=0)
+    with pytest.raises(ValueError, match="Invalid `min_epochs`.*Received: min_epochs=4"):
+        kfold.halving_search(build_sgd, {"lr": [0.1]}, x, y, cv=2, epochs=3, min_epochs=4, verbose=0)
+    with pytest.raises(ValueError, match="Invalid `prune`"):
+        kfold.halving_search(build_sgd, {"lr": [0.1]}, x, y, cv=2, epochs=3, prune=kfold.MedianPruner(), verbose=0)
 
 
 def build_linear(lr):
@@ -155,3 +154,58 @@ def test_on_error_skip_stops_a_diverging_candidate():
     with pytest.raises(kfold.FoldError, match="Candidate 2"):
         kfold.halving_search(build_linear, {"lr": [0.01, 1e30]}, x, y, cv=3, epochs=4, factor=2,
                              seed=0, verbose=0, refit=False)
+
+
+class Elsewhere(SequentialExecutor):
+    """An executor that runs its tasks here but, as worker processes do, keeps nothing between them."""
+
+    name, in_process = "elsewhere", False
+
+
+def test_on_workers_each_round_trains_from_the_start_and_makes_the_same_cuts():
+    x, y = linear_data()
+    grid = {"lr": [0.0, 0.01, 0.03, 0.05]}
+    options = dict(cv=3, epochs=4, factor=2, batch_size=8, seed=0, verbose=0, refit=False)
+    here = kfold.halving_search(build_sgd, grid, x, y, **options)
+    there = kfold.halving_search(build_sgd, grid, x, y, executor=Elsewhere(), **options)
+    assert [r["kept"] for r in there.rounds] == [r["kept"] for r in here.rounds]
+    assert there.best_index == here.best_index
+    assert there.cv_results["epochs_trained"].tolist() == here.cv_results["epochs_trained"].tolist()
+    assert "each round trained from the start" in there.results[0].params["strategy_reason"]
+
+
+class Interrupt:
+    """Raises Ctrl-C once, at the end of epoch ``at`` (0-based) of the first run that reaches it."""
+
+    fired = []
+
+    def __new__(cls, at):
+        import keras
+
+        class _Interrupt(keras.callbacks.Callback):
+            def on_epoch_end(self, epoch, logs=None):
+                if epoch == at and not Interrupt.fired:
+                    Interrupt.fired.append(epoch)
+                    raise KeyboardInterrupt
+
+        return _Interrupt()
+
+
+def test_run_dir_resumes_after_a_kill_mid_round_and_loads(tmp_path, search):
+    x, y = linear_data()
+    options = dict(cv=3, epochs=9, factor=3, batch_size=8, seed=0, verbose=0, refit=False,
+                   callbacks=[Interrupt(at=5)])  # only the last round reaches epoch 6
+    uninterrupted = search  # the same search, without the callback (which changes no number)
+    Interrupt.fired.clear()
+    with pytest.raises(KeyboardInterrupt):
+        kfold.halving_search(build_sgd, GRID, x, y, run_dir=tmp_path / "search", **options)
+    assert Interrupt.fired == [5]
+    assert len(list((tmp_path / "search").glob("candidate_*/stop.json"))) == 8  # those stopped before
+    resumed = kfold.halving_search(build_sgd, GRID, x, y, run_dir=tmp_path / "search", **options)
+    assert resumed.rounds == uninterrupted.rounds
+    assert resumed.stopped == uninterrupted.stopped
+    for a, b in zip(resumed.results, uninterrupted.results):
+        np.testing.assert_array_equal(a.history["val_loss"], b.history["val_loss"])
+    loaded = kfold.load(tmp_path / "search")
+    assert loaded.rounds == resumed.rounds and loaded.stopped == resumed.stopped
+    assert loaded.best_index == resumed.best_index

@@ -7,7 +7,7 @@ import pytest
 import kfold
 from kfold.results.curves import fold_stats
 
-from test_halving import build_sgd, linear_data
+from test_halving import Elsewhere, build_sgd, linear_data
 
 
 # ---------------------------------------------------------------- the rule
@@ -42,9 +42,12 @@ def test_bad_pruners_are_refused():
     x, y = linear_data()
     with pytest.raises(TypeError, match="prune"):
         kfold.grid_search(build_sgd, {"lr": [0.1]}, x, y, epochs=1, prune="median", verbose=0)
-    with pytest.raises(ValueError, match="run_dir"):
+    with pytest.raises(ValueError, match="Invalid `strategy`"):
         kfold.grid_search(build_sgd, {"lr": [0.1]}, x, y, epochs=1, prune=kfold.MedianPruner(),
-                          run_dir="nowhere", verbose=0)
+                          strategy="sequential", verbose=0)
+    with pytest.raises(ValueError, match="Invalid `executor`.*Received: executor='elsewhere'"):
+        kfold.grid_search(build_sgd, {"lr": [0.1]}, x, y, cv=2, epochs=1, prune=kfold.MedianPruner(),
+                          executor=Elsewhere(), verbose=0)
 
 
 # ---------------------------------------------------------------- in a search
@@ -98,16 +101,22 @@ def test_candidates_not_pruned_are_bitwise_those_of_the_full_grid(searches):
     assert (pruned.best_index, pruned.best_epoch) == (full.best_index, full.best_epoch)
 
 
-def test_one_compiled_graph_per_architecture():
-    """2 architectures x 3 learning rates: 2 graphs traced, not 6, and the same curves as without sharing."""
+def test_one_compiled_graph_per_architecture(searches):
+    """2 architectures x 2 learning rates: 2 graphs traced and compiled, not 4; 1 for a grid of learning rates."""
     x, y = linear_data()
-    grid = {"units": [2, 4], "lr": [0.01, 0.02, 0.03]}
-    options = dict(cv=3, epochs=2, batch_size=8, seed=0, verbose=0, refit=False)
-    search = kfold.grid_search(build_sgd, grid, x, y, **options)
+    grid = {"units": [2, 4], "lr": [0.01, 0.03]}
+    search = kfold.grid_search(build_sgd, grid, x, y, cv=3, epochs=2, batch_size=8, seed=0, verbose=0, refit=False)
     assert search.graph_traces == 2
     assert all(r.params["strategy"] == "fused" for r in search.results)
-    alone = kfold.cross_validate(lambda: build_sgd(units=4, lr=0.03), x, y, cv=search.folds, epochs=2,
-                                 batch_size=8, seed=0, verbose=0)
-    np.testing.assert_array_equal(search.results[5].history["val_loss"], alone.history["val_loss"])
-    batches = kfold.grid_search(build_sgd, {"lr": [0.01, 0.02], "batch_size": [4, 8]}, x, y, **options)
-    assert batches.graph_traces == 2  # another batch size is another graph
+    assert [s.graph_traces for s in searches] == [1, 1]  # pruned and full: 5 learning rates, one graph
+
+
+def test_random_search_prunes_and_a_pruned_run_dir_resumes(tmp_path):
+    x, y = linear_data()
+    options = dict(n_iter=5, cv=3, epochs=6, batch_size=8, seed=0, verbose=0, refit=False,
+                   prune=kfold.MedianPruner(warmup=2))
+    first = kfold.random_search(build_sgd, GRID, x, y, run_dir=tmp_path / "s", **options)
+    assert first.stopped and first.params["prune"].startswith("MedianPruner(")
+    again = kfold.random_search(build_sgd, GRID, x, y, run_dir=tmp_path / "s", **options)  # all on disk
+    assert again.stopped == first.stopped and again.best_index == first.best_index
+    assert kfold.load(tmp_path / "s").stopped == first.stopped
