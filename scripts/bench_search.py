@@ -25,6 +25,7 @@ MNIST file (``[datasets]``). From the repository root::
     .venv/bin/python scripts/bench_search.py                        # both problems, 1 repeat
     .venv/bin/python scripts/bench_search.py --problem sonar --repeats 3
     .venv/bin/python scripts/bench_search.py --quick                # smoke test (2 epochs, small grids)
+    .venv/bin/python scripts/bench_search.py --nodes 32,64,128      # a reduced MNIST grid (3 x 3)
     .venv/bin/python scripts/bench_search.py --out bench_search.json
 
 It prints Markdown tables for BENCHMARKS.md and asserts nothing about time.
@@ -72,13 +73,14 @@ def build_sonar(units=10, lr=0.001):
     return model
 
 
-def problem(name, quick):
-    """Data, folds and settings of one benchmark problem."""
+def problem(name, quick, nodes=None):
+    """Data, folds and settings of one benchmark problem (``nodes``: a reduced MNIST grid)."""
     if name == "mnist":
         x, labels = kfold.datasets.load_mnist_5k()
         x = x.astype("float32") / 255.0
         y = np.eye(10, dtype="float32")[labels]  # one-hot, for categorical cross-entropy
-        grid = {"nodes": [32, 64] if quick else [32, 64, 128, 256, 512], "lr": [0.001, 0.002, 0.003]}
+        nodes = nodes or ([32, 64] if quick else [32, 64, 128, 256, 512])
+        grid = {"nodes": nodes, "lr": [0.001, 0.002, 0.003]}
         folds = list(kfold.StratifiedKFold(3, shuffle=True, random_state=0).split(x, labels))
         return dict(x=x, y=y, labels=labels, grid=grid, folds=folds, build=build_mnist, epochs=2 if quick else 15,
                     batch_size=64, preprocess=None)
@@ -146,7 +148,7 @@ def rank_in(search, params):
 
 
 def bench(name, args):
-    p = problem(name, args.quick)
+    p = problem(name, args.quick, args.nodes)
     warm = dict(p, epochs=1, grid={k: v[:1] for k, v in p["grid"].items()})
     for method in METHODS.values():  # imports and first builds, not timed
         method(warm)
@@ -190,6 +192,8 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="2 epochs, a 2 x 3 MNIST grid, 1 repeat")
     parser.add_argument("--methods", default=",".join(METHODS),
                         help="comma-separated subset of " + ", ".join(METHODS))
+    parser.add_argument("--nodes", type=lambda text: [int(v) for v in text.split(",")],
+                        help="MNIST hidden sizes, e.g. 32,64,128 (a reduced grid; default all five)")
     parser.add_argument("--out", help="write the measurements as JSON")
     args = parser.parse_args()
     if args.quick:
