@@ -58,7 +58,7 @@ GRID = {"lr": [0.01, 0.02, 0.03, 0.0, 0.0]}  # each better than the ones before,
 @pytest.fixture(scope="module")
 def searches():
     x, y = linear_data()
-    options = dict(cv=3, epochs=6, batch_size=8, seed=0, verbose=0, refit=False)
+    options = dict(cv=2, epochs=6, batch_size=8, seed=0, verbose=0, refit=False)
     pruned = kfold.grid_search(build_sgd, GRID, x, y, prune=kfold.MedianPruner(warmup=2), **options)
     full = kfold.grid_search(build_sgd, GRID, x, y, **options)
     return pruned, full
@@ -105,7 +105,7 @@ def test_one_compiled_graph_per_architecture(searches):
     """2 architectures x 2 learning rates: 2 graphs traced and compiled, not 4; 1 for a grid of learning rates."""
     x, y = linear_data()
     grid = {"units": [2, 4], "lr": [0.01, 0.03]}
-    search = kfold.grid_search(build_sgd, grid, x, y, cv=3, epochs=2, batch_size=8, seed=0, verbose=0, refit=False)
+    search = kfold.grid_search(build_sgd, grid, x, y, cv=2, epochs=1, batch_size=8, seed=0, verbose=0, refit=False)
     assert search.graph_traces == 2
     assert all(r.params["strategy"] == "fused" for r in search.results)
     assert [s.graph_traces for s in searches] == [1, 1]  # pruned and full: 5 learning rates, one graph
@@ -113,7 +113,7 @@ def test_one_compiled_graph_per_architecture(searches):
 
 def test_random_search_prunes_and_a_pruned_run_dir_resumes(tmp_path):
     x, y = linear_data()
-    options = dict(n_iter=5, cv=3, epochs=6, batch_size=8, seed=0, verbose=0, refit=False,
+    options = dict(n_iter=4, cv=2, epochs=5, batch_size=8, seed=0, verbose=0, refit=False,
                    prune=kfold.MedianPruner(warmup=2))
     first = kfold.random_search(build_sgd, GRID, x, y, run_dir=tmp_path / "s", **options)
     assert first.stopped and first.params["prune"].startswith("MedianPruner(")
