@@ -99,11 +99,10 @@ def test_plot_draws_stopped_curves_to_where_they_end(search):
     from matplotlib.figure import Figure
 
     ax = kfold.plot_search(search, band=None, ax=Figure().subplots())
-    for line in ax.lines:
-        gid = line.get_gid() or ""
-        if gid.startswith("candidate "):
-            i = int(gid.split()[1])
-            assert line.get_xdata()[-1] == search.results[i].history.n_epochs
+    ends = {int(line.get_gid().split()[1]): line.get_xdata()[-1] for line in ax.lines
+            if (line.get_gid() or "").startswith("candidate ")}
+    assert ends == {i: r.history.n_epochs for i, r in enumerate(search.results)}
+    assert sorted(set(ends.values())) == [1, 3, 9]  # cut after rounds 1 and 2, the winner to the end
 
 
 def test_random_candidates_early_stopping_and_smoothing():

@@ -103,7 +103,16 @@ def architecture_key(folds: list[FusedFold], config: FitConfig) -> str | None:
 
 
 class GraphCache(dict):
-    """A runner's compiled graphs (by the folds training), counting each graph made in ``pool``."""
+    """A runner's compiled graphs (by the folds training), counting each graph made in ``pool``.
+
+    Examples
+    --------
+    >>> pool = GraphPool()
+    >>> cache = GraphCache(pool)
+    >>> cache[(0, 1)] = "a graph"
+    >>> pool.graphs_made
+    1
+    """
 
     def __init__(self, pool: "GraphPool") -> None:
         super().__init__()
