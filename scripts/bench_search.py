@@ -108,7 +108,8 @@ def run_grid(p):
 
 def run_halving(p):
     search = kfold.halving_search(p["build"], p["grid"], p["x"], p["y"], cv=p["folds"], epochs=p["epochs"],
-                                  factor=3, batch_size=p["batch_size"], preprocess=p["preprocess"],
+                                  factor=3, min_epochs=p.get("min_epochs"), batch_size=p["batch_size"],
+                                  preprocess=p["preprocess"],
                                   select="val_accuracy", seed=0, verbose=0)
     details = _search_details(search, p)
     details["rounds"] = [(r["epochs"], len(r["candidates"])) for r in search.rounds]
@@ -148,8 +149,8 @@ def rank_in(search, params):
 
 
 def bench(name, args):
-    p = problem(name, args.quick, args.nodes)
-    warm = dict(p, epochs=1, grid={k: v[:1] for k, v in p["grid"].items()})
+    p = dict(problem(name, args.quick, args.nodes), min_epochs=args.min_epochs)
+    warm = dict(p, epochs=1, min_epochs=None, grid={k: v[:1] for k, v in p["grid"].items()})
     for method in METHODS.values():  # imports and first builds, not timed
         method(warm)
     times, details = {m: [] for m in METHODS}, {}
@@ -194,6 +195,7 @@ def main() -> None:
                         help="comma-separated subset of " + ", ".join(METHODS))
     parser.add_argument("--nodes", type=lambda text: [int(v) for v in text.split(",")],
                         help="MNIST hidden sizes, e.g. 32,64,128 (a reduced grid; default all five)")
+    parser.add_argument("--min-epochs", type=int, help="halving_search's first round (default: its schedule's)")
     parser.add_argument("--out", help="write the measurements as JSON")
     args = parser.parse_args()
     if args.quick:

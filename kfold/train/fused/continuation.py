@@ -41,7 +41,7 @@ from kfold.train.fold import FitConfig, FoldData, FoldTask
 from kfold.train.fused.checkpoint import FusedState, fits, restore
 from kfold.train.fused.engine import epochs_per_call, use_xla
 from kfold.train.fused.prepare import FusedFold, NotFusable, prepare_folds
-from kfold.train.fused.runner import _Runner, check_data_fusable, check_fusable, fold_outcomes
+from kfold.train.fused.runner import _Runner, check_data_fusable, check_fusable, _fold_outcomes
 
 __all__ = ["architecture_key", "GraphPool", "ContinuedFolds", "sharing_graphs", "active_pool"]
 
@@ -285,7 +285,7 @@ class ContinuedFolds:
         if self.pool is not None:
             self.pool.acquire(self)
         self.runner.end()
-        outcomes = fold_outcomes(self.folds, self.config, self.fit_time / len(self.folds))
+        outcomes = _fold_outcomes(self.folds, self.config, self.fit_time / len(self.folds))
         if self.pool is not None:
             self.pool.give_back(self)
         return outcomes

@@ -74,7 +74,7 @@ from kfold.results.outcome import FoldOutcome
 from kfold.train.keras_fit import validation_batch_size
 
 __all__ = ["NotFusable", "FusedInterrupted", "check_fusable", "check_data_fusable", "check_model_fusable",
-           "use_xla", "prepare_folds", "fold_outcomes", "run_folds_fused"]
+           "use_xla", "prepare_folds", "run_folds_fused"]
 
 # Every fold's copy of the data is held at once: above this, train the folds one by one.
 MAX_FUSED_BYTES = 2 * 1024**3
@@ -341,7 +341,7 @@ def _predictions(fold: FusedFold, config: FitConfig) -> Any:
     return predict_rows(fold.model, fold.val[0], validation_batch_size(config.batch_size, fold.n_val))
 
 
-def fold_outcomes(folds: list[FusedFold], config: FitConfig, share: float) -> list[FoldOutcome]:
+def _fold_outcomes(folds: list[FusedFold], config: FitConfig, share: float) -> list[FoldOutcome]:
     """Each trained fold's outcome (scores, history, the model if kept); ``share``: each fold's ``fit_time``."""
     outcomes = []
     for fold in folds:
@@ -390,7 +390,7 @@ def run_folds_fused(build_fn: Callable[[], Any], data: FoldData, tasks: list[Fol
     state = checkpoints.load() if checkpoints is not None else None
     runner = _Runner(folds, config, jit_compile, progress=progress, checkpoints=checkpoints, graphs=graphs)
     runner.run(state if fits(folds, state) else None)
-    outcomes = fold_outcomes(folds, config, (time.perf_counter() - start) / len(folds))
+    outcomes = _fold_outcomes(folds, config, (time.perf_counter() - start) / len(folds))
     if pool is not None:
         pool.give_back(folds)
     if runner.interrupted and not runner.epochs_done:
