@@ -59,6 +59,9 @@ _EXPORTS = {
     # model selection
     "grid_search": "search.searches",
     "random_search": "search.searches",
+    "halving_search": "search.halving",
+    "halving_schedule": "search.halving",
+    "MedianPruner": "search.pruning",
     "SearchResult": "search.search_result",
     "compare": "search.comparison",
     "Comparison": "search.comparison",

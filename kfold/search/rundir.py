@@ -19,6 +19,7 @@ latest ones.
 """
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import warnings
@@ -41,9 +42,11 @@ from kfold.data.arrays import as_arrays, n_samples
 from kfold.search.refit import refit_epochs_for
 from kfold.search.search_result import SearchResult
 
-__all__ = ["SearchRunDir", "search_manifest", "open_search_dir", "load_search"]
+__all__ = ["SearchRunDir", "search_manifest", "open_search_dir", "load_search", "STOP_FILE", "ROUNDS_FILE"]
 
 KIND = "search"
+STOP_FILE = "stop.json"  #: in a candidate's folder: when and why the search stopped it early
+ROUNDS_FILE = "rounds.json"  #: in the search's folder: halving_search's rounds
 _CHANGEABLE = ("selection", "params", "versions")  # not part of what makes two searches the same
 _EXPECTED = "a folder of the same search (or a new folder)"
 
@@ -196,6 +199,8 @@ def load_search(path: str | os.PathLike, manifest: dict | None = None) -> Any:
         result.params["cv"] = manifest["settings"]["cv"]  # laid over as search._record does
         result.params.update(candidate)
         result.params.update(candidate=candidate, candidate_index=index)
+        if (folder / STOP_FILE).exists():  # stopped early by halving_search or a pruner
+            result.params.update(json.loads((folder / STOP_FILE).read_text()))
         results.append(result)
         candidates.append(candidate)
     if not results:
@@ -203,6 +208,8 @@ def load_search(path: str | os.PathLike, manifest: dict | None = None) -> Any:
              Described(f"{path}, where none of the {len(manifest['candidates'])} candidates has finished"),
              "Run the search again with this run_dir to compute them")
     selection, params = manifest["selection"], {**manifest["params"], "run_dir": str(path)}
+    if (path / ROUNDS_FILE).exists():
+        params["rounds"] = json.loads((path / ROUNDS_FILE).read_text())
     if unfinished:
         warnings.warn(f"{path}: candidates {[i + 1 for i in unfinished]} of {len(manifest['candidates'])} "
                       f"have not finished; the result holds only the {len(results)} finished ones. Run the "

@@ -7,6 +7,9 @@ candidate the mean validation curve ``select`` is taken across folds, its first
 :func:`kfold.best_epoch` does; the candidate whose curve reaches the best value
 at any epoch wins, at that epoch. With ``rule="one_se"`` the winner is the same
 and its epoch is the earliest one within one standard error of its best value.
+A candidate that the search stopped early (:func:`kfold.halving_search`, a
+pruner) keeps its curves up to where it stopped but is not chosen: the choice
+is made among the candidates that were trained to the end.
 """
 from __future__ import annotations
 
@@ -134,6 +137,10 @@ class SearchResult(Saved):
         The best candidate retrained on all the data (``refit=True``); not saved.
     refit_epochs : int or None
         The number of epochs ``best_model`` was trained for.
+    graph_traces : int or None
+        Fused training graphs traced (and compiled) by the search: one per
+        architecture (candidates that differ only in the learning rate share
+        one); not saved.
 
     Examples
     --------
@@ -162,6 +169,7 @@ class SearchResult(Saved):
     params: dict = dataclasses.field(default_factory=dict)
     best_model: Any = None
     refit_epochs: int | None = None
+    graph_traces: int | None = None
 
     def __post_init__(self) -> None:
         if not self.results or len(self.results) != len(self.candidates):
@@ -175,10 +183,41 @@ class SearchResult(Saved):
                      self.select, "Pass select='val_loss' or the validation metric to select on")
         self.mode = resolve_mode(self.mode, self.select)
         options = dict(skip=self.skip, smooth=self.smooth, mode=self.mode)
-        self.selections = [r.best_epoch(self.select, rule=self.rule, **options) for r in self.results]
-        best_points = [r.best_epoch(self.select, rule="min", **options).value for r in self.results]
+        self.selections = [self._selection(i, self.rule, options) for i in range(len(self.results))]
+        best_points = [self._selection(i, "min", options).value for i in range(len(self.results))]
         self.selection_scores = np.array(best_points, dtype=float)
-        self.best_index = int(_rank(self.selection_scores, self.mode).argmin())
+        self.best_index = int(self._choice_ranks().argmin())
+
+    def _selection(self, i: int, rule: str, options: dict) -> EpochSelection:
+        """Candidate ``i``'s selection; all NaN for a candidate stopped early without a finite value."""
+        result = self.results[i]
+        try:
+            return result.best_epoch(self.select, rule=rule, **options)
+        except ValueError:
+            if i not in self.stopped:
+                raise
+        nan = float("nan")
+        return EpochSelection(epoch=max(1, result.history.n_epochs), value=nan, mean=nan, std=nan, sem=nan,
+                              n_folds=0, key=self.select, mode=self.mode, rule=rule, skip=self.skip,
+                              smooth=self.smooth)
+
+    def _choice_ranks(self) -> np.ndarray:
+        """``_rank`` of the selection scores, the candidates stopped early ranked after all the others."""
+        ranks = _rank(self.selection_scores, self.mode)
+        stopped = np.array([i in self.stopped for i in range(len(self.results))])
+        if not stopped.any() or stopped.all():
+            return ranks
+        return np.where(stopped, ranks + len(ranks), ranks)
+
+    @property
+    def stopped(self) -> dict:
+        """The candidates the search stopped early: index -> ``{"epoch": last epoch trained, "reason": ...}``."""
+        return {i: r.params["stop"] for i, r in enumerate(self.results) if r.params.get("stop")}
+
+    @property
+    def rounds(self) -> list:
+        """:func:`kfold.halving_search`'s rounds: who trained to which epoch, who went on; else []."""
+        return list(self.params.get("rounds", []))
 
     @property
     def best_params(self) -> dict:
@@ -238,7 +277,10 @@ class SearchResult(Saved):
         ``best_epoch``), ``mean_<key>``, ``std_<key>`` (across folds, ``ddof=1``;
         scikit-learn uses ``ddof=0``) and ``rank_<key>`` (1 = best by
         ``mean_<key>``, except ``rank_<select>``, which ranks ``selection_score``,
-        so the best candidate is always rank 1).
+        candidates stopped early after the others, so the best candidate is
+        always rank 1). A search that stops candidates early adds
+        ``epochs_trained`` (the epochs each candidate reached) and ``stop_reason``
+        (empty for the candidates trained to the end).
         """
         table = Table()
         for name in ("fit", "score"):
@@ -251,6 +293,10 @@ class SearchResult(Saved):
         table["selection_score"] = self.selection_scores
         for key in dict.fromkeys(k for r in self.results for k in r.history.keys()):
             table.update(self._key_columns(key, table["best_epoch"]))
+        if self.stopped or any("epochs_trained" in r.params for r in self.results):
+            table["epochs_trained"] = np.array([r.history.n_epochs for r in self.results])
+            table["stop_reason"] = objects_column([self.stopped.get(i, {}).get("reason", "")
+                                                  for i in range(len(self.results))])
         return table
 
     def _key_columns(self, key: str, epochs: np.ndarray) -> dict:
@@ -260,7 +306,7 @@ class SearchResult(Saved):
         columns = {f"split{k}_{key}": per_fold[:, k] for k in range(per_fold.shape[1])}
         columns[f"mean_{key}"], columns[f"std_{key}"] = fold_stats(per_fold.T)[:2]
         if key == self.select:  # rank by the choice itself, so the best candidate is rank 1
-            columns[f"rank_{key}"] = _rank(self.selection_scores, self.mode)
+            columns[f"rank_{key}"] = _rank(self._choice_ranks(), "min")
         else:
             columns[f"rank_{key}"] = _rank(columns[f"mean_{key}"], resolve_mode("auto", key))
         return columns
@@ -271,7 +317,7 @@ class SearchResult(Saved):
 
     def ranking(self) -> list[int]:
         """Candidate indices from best to worst (by ``selection_score``)."""
-        return [int(i) for i in np.argsort(_rank(self.selection_scores, self.mode), kind="stable")]
+        return [int(i) for i in np.argsort(self._choice_ranks(), kind="stable")]
 
     def summary(self, print_fn: Callable[[str], Any] = print) -> None:
         """Print the best candidate, then every candidate from best to worst.

@@ -14,6 +14,7 @@ keeps its full :class:`~kfold.CVResult`.
 """
 from __future__ import annotations
 
+import contextlib
 import os
 import warnings
 from typing import Any, Callable
@@ -32,8 +33,11 @@ from kfold.train.keras_fit import check_callbacks
 from kfold.train.strategy import ON_ERROR, STRATEGIES, check_strategy
 from kfold.core.seeds import resolve_seed
 from kfold.search.rundir import open_search_dir
-from kfold.search._training import executor_here, finished_candidates, plan_candidates, refit_best, train_candidates
+from kfold.search._training import _naming_candidate, executor_here, finished_candidates, plan_candidates, refit_best, train_candidates
 from kfold.search.select_check import check_select
+from kfold.search.pruning import check_pruner, pruned_trainer
+from kfold.search.stepwise import check_stepwise
+from kfold.train.fused.continuation import sharing_graphs
 
 __all__ = ["grid_search", "random_search", "run_search", "describe_cv"]
 
@@ -91,13 +95,17 @@ def run_search(build_fn: Callable, candidates: list[dict], x: Any, y: Any, *, cv
                save_weights: bool = False, checkpoint_every: int | None = None, on_error: str = "raise",
                nan_policy: str = "raise", executor: Any = "sequential", n_jobs: int | None = None, client: Any = None,
                devices: Any = None, retries: int = 0, max_tasks_per_worker: int | None = None,
-               record: dict | None = None) -> SearchResult:
+               prune: Any = None, record: dict | None = None, trainer: Callable | None = None) -> SearchResult:
     """Cross-validate each candidate on one fold manifest, choose, and refit.
 
     The engine behind :func:`grid_search` and :func:`random_search`; the
     arguments are theirs, with the candidates as a list of dicts. With
     ``run_dir``, the search manifest is written (or checked) before any training
     and candidate ``i`` runs in ``run_dir/candidate_<i>`` (:mod:`kfold.search.rundir`).
+    ``trainer(runs, candidates, executor, settings, report)`` trains the planned
+    runs (default :func:`kfold.search._training.train_candidates`;
+    :func:`kfold.halving_search` passes its rounds). Fused candidates of one
+    architecture share one compiled graph (``search.graph_traces`` counts them).
 
     Examples
     --------
@@ -114,6 +122,10 @@ def run_search(build_fn: Callable, candidates: list[dict], x: Any, y: Any, *, cv
                    run_dir=run_dir)
     check_choice("on_error", on_error, ON_ERROR)
     check_choice("strategy", strategy, STRATEGIES)
+    check_pruner(prune)
+    if prune is not None:
+        check_stepwise("a pruned search", None, strategy)
+        trainer = pruned_trainer(prune, select=select, smooth=smooth, mode=mode)
     if checkpoint_every is not None:
         check_positive_int("checkpoint_every", checkpoint_every)
     routed = check_candidates(build_fn, candidates, epochs=epochs, batch_size=batch_size,
@@ -129,7 +141,8 @@ def run_search(build_fn: Callable, candidates: list[dict], x: Any, y: Any, *, cv
                     keras_verbose=2 if verbose == 2 else 0, chosen=chosen)
     runs = plan_candidates(build_fn, routed, data, tasks, PredefinedSplits(folds), seed, settings)
     record = {**(record or {}), **chosen, "seed": seed, "cv": describe_cv(cv), "n_candidates": len(candidates),
-              "folds_hash": folds_hash(folds), "refit_epochs_policy": plain(refit_epochs)}
+              "folds_hash": folds_hash(folds), "refit_epochs_policy": plain(refit_epochs),
+              **({"prune": repr(prune)} if prune is not None else {})}
     if verbose and chosen["cv_choice"]:
         print(f"Folds: {chosen['cv_choice']}")  # as cross_validate prints it
     store = None
@@ -158,10 +171,13 @@ def run_search(build_fn: Callable, candidates: list[dict], x: Any, y: Any, *, cv
         for i, run in enumerate(runs):
             run.open(None if store is None else store.candidate_dir(i), overwrite=overwrite,
                      save_weights=save_weights, checkpoint_every=checkpoint_every)
-        results = train_candidates(runs, candidates, pool, settings, report)
+        settings["store"] = store
+        naming = _naming_candidate(candidates) if trainer else contextlib.nullcontext()  # train_candidates names
+        with sharing_graphs() as graphs, naming:  # one compiled graph per architecture
+            results = (trainer or train_candidates)(runs, candidates, pool, settings, report)
     kept = finished_candidates(results, record)
     search = SearchResult([results[i] for i in kept], [candidates[i] for i in kept], select=select, skip=skip,
-                          smooth=smooth, mode=mode, rule=rule, params=record)
+                          smooth=smooth, mode=mode, rule=rule, params=record, graph_traces=graphs.graphs_made)
     if refit and not record.get("interrupted"):
         try:
             refit_best(search, build_fn, routed, data, folds, refit_epochs, preprocess=preprocess,
@@ -183,7 +199,8 @@ def grid_search(build_fn: Callable, param_grid: Any, x: Any, y: Any, *, cv: Any 
                 strategy: str = "auto", run_dir: str | os.PathLike | None = None, overwrite: bool = False,
                 save_weights: bool = False, checkpoint_every: int | None = None, on_error: str = "raise",
                 nan_policy: str = "raise", executor: Any = "sequential", n_jobs: int | None = None, client: Any = None,
-                devices: Any = None, retries: int = 0, max_tasks_per_worker: int | None = None) -> SearchResult:
+                devices: Any = None, retries: int = 0, max_tasks_per_worker: int | None = None,
+                prune: Any = None) -> SearchResult:
     """Cross-validate every combination of ``param_grid`` and pick the best (params, epoch).
 
     Parameters
@@ -239,6 +256,13 @@ def grid_search(build_fn: Callable, param_grid: Any, x: Any, y: Any, *, cv: Any 
         As in :func:`kfold.cross_validate`. One executor (its worker processes,
         or its Dask cluster) serves every candidate; each fold of each candidate
         is one task, and a failing fold's error names its candidate.
+    prune : kfold.MedianPruner, optional
+        Stop a candidate early once its fold-mean ``select`` curve is clearly
+        worse than the earlier candidates' (the rule is the pruner's). The
+        candidates then train one after another in this process, fused, epoch
+        by epoch (continued, never restarted); a stopped one keeps its curves
+        up to that epoch (``search.stopped`` says when and why) and is not
+        chosen. ``run_dir`` resumes it; worker executors are refused.
 
     Returns
     -------
@@ -269,7 +293,7 @@ def grid_search(build_fn: Callable, param_grid: Any, x: Any, y: Any, *, cv: Any 
                    overwrite=overwrite, save_weights=save_weights, checkpoint_every=checkpoint_every,
                    on_error=on_error, nan_policy=nan_policy,
                    executor=executor, n_jobs=n_jobs, client=client, devices=devices, retries=retries,
-                   max_tasks_per_worker=max_tasks_per_worker)
+                   max_tasks_per_worker=max_tasks_per_worker, prune=prune)
     return run_search(build_fn, parameter_grid(param_grid), x, y, record={"kind": "grid"}, **options)
 
 
@@ -291,7 +315,7 @@ def random_search(build_fn: Callable, param_distributions: Any, x: Any, y: Any, 
     seed : int, optional
         Seeds the draws and the training, as in :func:`grid_search` (recorded when None).
     **kwargs
-        Every other argument of :func:`grid_search` (``cv``, ``epochs``, ``run_dir``, ...).
+        Every other argument of :func:`grid_search` (``cv``, ``epochs``, ``run_dir``, ``prune``, ...).
 
     Returns
     -------

@@ -180,13 +180,15 @@ class _Runner:
     """Runs the epochs: one graph call for the folds still training, then their callbacks."""
 
     def __init__(self, folds: list[FusedFold], config: FitConfig, jit_compile: bool | None, *,
-                 progress: Any = None, checkpoints: Checkpoints | None = None) -> None:
+                 progress: Any = None, checkpoints: Checkpoints | None = None, graphs: dict | None = None) -> None:
         self.folds, self.config = folds, config
         self.jit_compile = all(use_xla(f.model) for f in folds) if jit_compile is None else jit_compile
-        self._graphs: dict[tuple, Any] = {}  # only the graph of the folds now training is kept
+        # only the graph of the folds now training is kept; runs of the same models may share ``graphs``
+        self._graphs: dict[tuple, Any] = {} if graphs is None else graphs
         self.per_call = 1
         self.progress, self.checkpoints = progress, checkpoints
         self.epochs_done, self.saved_at, self.interrupted = 0, None, False
+        self.begun = self.ended = False  # the callbacks' on_train_begin / on_train_end were called
 
     # the graph implementation (kfold.train.fused.engine.make_graph) and the epochs per call
     # (engine.epochs_per_call); a call returns one list of logs per epoch
@@ -195,7 +197,8 @@ class _Runner:
         args = ([[next(f.orders) for _ in range(n_epochs)] for f in active],
                 [f.train for f in active], [f.val for f in active])
         if key not in self._graphs:
-            self._graphs = {key: make_graph(active, self.config, self.jit_compile, self.per_call)}
+            self._graphs.clear()
+            self._graphs[key] = make_graph(active, self.config, self.jit_compile, self.per_call)
             return self._first_call(key, active, args)
         return self._graphs[key](*args)
 
@@ -207,7 +210,8 @@ class _Runner:
             if not self.jit_compile:
                 raise NotFusable(f"the fold models could not be traced into one graph ({error})") from error
         self.jit_compile = False
-        self._graphs = {key: make_graph(active, self.config, False, self.per_call)}
+        self._graphs.clear()
+        self._graphs[key] = make_graph(active, self.config, False, self.per_call)
         return self._first_call(key, active, args)
 
     def state(self) -> FusedState:
@@ -222,20 +226,27 @@ class _Runner:
     def run(self, state: FusedState | None = None, until: int | None = None) -> None:
         """Train the epochs left (all, or those after ``state``); Ctrl-C stops after the current one.
 
-        ``until``: stop after that many epochs (a pause: :meth:`state` then holds
-        everything to continue later, bit for bit, with ``run(state)`` on freshly
-        prepared folds, or on these).
+        ``until``: stop after that many epochs. Stopping there, before the last
+        epoch and with folds still training, is a pause: the callbacks'
+        ``on_train_end`` is not called, :meth:`state` holds everything to continue
+        later, bit for bit, with ``run(state)`` on freshly prepared folds, and
+        ``run(until=...)`` again on this runner continues it in memory (without
+        calling ``on_train_begin`` again). :meth:`end` ends a paused run for good.
         """
         epochs = self.config.epochs
         stop = epochs if until is None else min(until, epochs)
         if state is not None:
-            restore(self.folds, state)
+            restore(self.folds, state)  # fresh callbacks: started again, then given their state
             self.epochs_done = self.saved_at = state.epoch
-        else:
+        elif not self.begun:
             for fold in self.folds:
                 fold.model.stop_training = False
                 for callback in fold.callbacks:
                     callback.on_train_begin()
+        else:  # continuing a pause in memory (another run may have used the models meanwhile)
+            for fold in self.folds:
+                fold.model.stop_training = fold.stopped
+        self.begun, self.ended = True, False
         if self.progress is not None:
             self.progress.fused(len(self.folds), epochs)
             self.progress.epoch(sum(epochs if f.stopped else len(f.history) for f in self.folds),
@@ -262,9 +273,16 @@ class _Runner:
                     del fold.history[self.epochs_done:]
         if not hard:
             self._save()  # the state after the last finished epoch (if not saved yet)
-        for fold in self.folds:
-            for callback in fold.callbacks:
-                callback.on_train_end()
+        if self.interrupted or self.epochs_done >= epochs or all(f.stopped for f in self.folds):
+            self.end()
+
+    def end(self) -> None:
+        """End the training: every callback's ``on_train_end`` (once; nothing if already ended)."""
+        if self.begun and not self.ended:
+            self.ended = True
+            for fold in self.folds:
+                for callback in fold.callbacks:
+                    callback.on_train_end()
 
     def _epochs(self, first: int, active: list[FusedFold], n: int) -> None:
         """Epochs ``first .. first + n - 1`` in one graph call (``n`` is 1 whenever a fold has callbacks)."""
@@ -316,18 +334,29 @@ def _scores(fold: FusedFold, config: FitConfig) -> dict[str, float]:
     return {k: float(v) for k, v in scores.items()}
 
 
-# --- issue 12 (out-of-fold predictions): the held-out rows predicted by the trained fold model
 def _predictions(fold: FusedFold, config: FitConfig) -> Any:
     """The fold's final model on its validation rows (``return_predictions=True``), else None."""
     if not config.return_predictions:
         return None
     return predict_rows(fold.model, fold.val[0], validation_batch_size(config.batch_size, fold.n_val))
-# --- end issue 12
+
+
+def _fold_outcomes(folds: list[FusedFold], config: FitConfig, share: float) -> list[FoldOutcome]:
+    """Each trained fold's outcome (scores, history, the model if kept); ``share``: each fold's ``fit_time``."""
+    outcomes = []
+    for fold in folds:
+        start, keep = time.perf_counter(), config.return_models
+        scores = _scores(fold, config)
+        outcomes.append(FoldOutcome(
+            fold=fold.task.fold, history=records_to_history(fold.history), scores=scores, fit_time=share,
+            score_time=time.perf_counter() - start, model=fold.model if keep else None,
+            preprocess=fold.preprocess if keep else None, predictions=_predictions(fold, config)))
+    return outcomes
 
 
 def run_folds_fused(build_fn: Callable[[], Any], data: FoldData, tasks: list[FoldTask],
                     config: FitConfig, *, jit_compile: bool | None = None, progress: Any = None,
-                    checkpoints: Checkpoints | None = None) -> list[FoldOutcome]:
+                    checkpoints: Checkpoints | None = None, pool: Any = None) -> list[FoldOutcome]:
     """Train every fold's model together; the same outcomes as :func:`kfold.train.fold.run_fold` per task.
 
     Raises :class:`NotFusable` (before any training) when the settings or the
@@ -338,7 +367,8 @@ def run_folds_fused(build_fn: Callable[[], Any], data: FoldData, tasks: list[Fol
     epoch. With ``checkpoints``, the joint state is saved on their schedule and a
     saved state that holds these folds is resumed from. Ctrl-C stops after the
     epoch in progress (a checkpoint is written) and raises :class:`FusedInterrupted`
-    with every fold's outcome so far.
+    with every fold's outcome so far. ``pool`` (a :class:`~kfold.train.fused.continuation.GraphPool`)
+    lends the compiled graph of earlier runs of the same architecture.
 
     Examples
     --------
@@ -356,20 +386,13 @@ def run_folds_fused(build_fn: Callable[[], Any], data: FoldData, tasks: list[Fol
         raise NotFusable(reason)
     start = time.perf_counter()
     folds = prepare_folds(build_fn, data, tasks, config)
+    graphs = None if pool is None else pool.lend(folds, config, owner=folds)
     state = checkpoints.load() if checkpoints is not None else None
-    runner = _Runner(folds, config, jit_compile, progress=progress, checkpoints=checkpoints)
+    runner = _Runner(folds, config, jit_compile, progress=progress, checkpoints=checkpoints, graphs=graphs)
     runner.run(state if fits(folds, state) else None)
-    share = (time.perf_counter() - start) / len(folds)
-    outcomes = []
-    for fold in folds:
-        start = time.perf_counter()
-        scores = _scores(fold, config)
-        keep = config.return_models
-        outcomes.append(FoldOutcome(
-            fold=fold.task.fold, history=records_to_history(fold.history), scores=scores, fit_time=share,
-            score_time=time.perf_counter() - start,
-            model=fold.model if keep else None, preprocess=fold.preprocess if keep else None,
-            predictions=_predictions(fold, config)))
+    outcomes = _fold_outcomes(folds, config, (time.perf_counter() - start) / len(folds))
+    if pool is not None:
+        pool.give_back(folds)
     if runner.interrupted and not runner.epochs_done:
         raise KeyboardInterrupt  # before the first epoch ended: nothing to return
     if runner.interrupted:

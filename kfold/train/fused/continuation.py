@@ -1,0 +1,325 @@
+"""Fused runs that pause and continue, and compiled graphs shared by the runs of one architecture.
+
+A search that stops losing candidates early (:func:`kfold.halving_search`, or a
+pruner in :func:`kfold.grid_search`) trains a candidate's K fold models for a
+few epochs, looks at the fold-mean curve, and later trains the same models
+further. :class:`ContinuedFolds` is a candidate's fused run
+(:class:`kfold.train.fused.runner._Runner`) kept in memory between steps:
+``train_to(e)`` is ``run(until=e)``, a pause that ends no callback, and the next
+call continues where it stopped (weights, optimizer and callback state, epoch
+orders), so training 3 epochs, pausing, then 6 more gives bit for bit the curves
+of 9 epochs in one go. Its :meth:`~ContinuedFolds.state` is the engine's
+:class:`~kfold.train.fused.checkpoint.FusedState`, from which a new process
+continues too (a search's ``run_dir``).
+
+:class:`GraphPool` makes runs of one architecture share one compiled graph. The
+fused graph reads every weight, optimizer slot and the learning rate from
+variables, so two candidates whose models differ only in those values (the
+learning rate, the initial weights) can run the same traced and compiled
+function: the pool keeps one set of K fold models per architecture (a *slot*);
+a run's own freshly built state is copied into the slot's variables, and the
+previous owner's state out of them when it is paused. A 5 nodes x 3 learning
+rates grid then compiles 5 graphs, not 15. Two runs have one architecture when
+their model and layer classes (Keras' own only: a custom layer could change the
+graph unseen), configs, compile configs (the optimizer's with its learning rate
+left out), variables, data shapes, batch size, fold sizes and epochs per call
+are all equal. Runs that return their models are never pooled.
+"""
+from __future__ import annotations
+
+import contextlib
+import contextvars
+import json
+import time
+from typing import Any, Callable, Iterator
+
+import numpy as np
+
+from kfold.core.backend import import_tensorflow
+from kfold.results.outcome import FoldOutcome
+from kfold.train.fold import FitConfig, FoldData, FoldTask
+from kfold.train.fused.checkpoint import FusedState, fits, restore
+from kfold.train.fused.engine import epochs_per_call, use_xla
+from kfold.train.fused.prepare import FusedFold, NotFusable, prepare_folds
+from kfold.train.fused.runner import _Runner, check_data_fusable, check_fusable, _fold_outcomes
+
+__all__ = ["architecture_key", "GraphPool", "ContinuedFolds", "sharing_graphs", "active_pool"]
+
+_POOL: contextvars.ContextVar = contextvars.ContextVar("kfold_graph_pool", default=None)
+
+
+def _state_variables(model: Any) -> list:
+    """The variables a fused graph trains: the model's, then its optimizer's (learning rate included)."""
+    return [*model.variables, *model.optimizer.variables]
+
+
+def architecture_key(folds: list[FusedFold], config: FitConfig) -> str | None:
+    """A string equal for two prepared runs that one compiled fused graph can train, or None.
+
+    None (never pooled) for a model or layer class that is not Keras' own, a
+    model whose configuration cannot be read, or ``return_models``. The
+    optimizer's learning rate is left out when it is a number (a variable in the graph).
+
+    Examples
+    --------
+    >>> import keras
+    >>> def build(lr, units=2):
+    ...     model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(units)])
+    ...     model.compile(optimizer=keras.optimizers.SGD(lr), loss="mse")
+    ...     return model
+    >>> data, tasks = FoldData(np.ones((6, 3)), np.ones(6)), [FoldTask(0, np.arange(2, 6), np.arange(2), 1)]
+    >>> def key(**kw):
+    ...     return architecture_key(prepare_folds(lambda: build(**kw), data, tasks, FitConfig(epochs=2)),
+    ...                             FitConfig(epochs=2))
+    >>> key(lr=0.1) == key(lr=0.5), key(lr=0.1) == key(lr=0.1, units=3)
+    (True, False)
+    """
+    if config.return_models or not folds:
+        return None
+    tf, keys = import_tensorflow(), set()
+    for fold in folds:
+        model = fold.model
+        classes = [type(model), *(type(layer) for layer in model._flatten_layers(include_self=False))]
+        if any(not cls.__module__.startswith("keras.") for cls in classes):
+            return None
+        try:
+            compiled, layout = model.get_compile_config() or {}, model.get_config()
+        except Exception:  # noqa: BLE001 - a model without configs is simply not pooled
+            return None
+        optimizer = compiled.get("optimizer")
+        if isinstance(optimizer, dict) and isinstance(optimizer.get("config", {}).get("learning_rate"), float):
+            compiled = {**compiled, "optimizer": {**optimizer, "config": {**optimizer["config"],
+                                                                          "learning_rate": "<variable>"}}}
+        variables = [(v.path, tuple(v.shape), str(v.dtype)) for v in _state_variables(model)]
+        data = [None if t is None else (tuple(t.shape[1:]), str(t.dtype))
+                for part in (fold.train, fold.val) for t in tf.nest.flatten(part)]
+        keys.add(json.dumps([[c.__module__ + "." + c.__qualname__ for c in classes], layout, compiled,
+                             variables, data], sort_keys=True, default=repr))
+    if len(keys) != 1:
+        return None
+    sizes = [(f.task.fold, f.n_train, f.n_val) for f in folds]
+    return json.dumps([keys.pop(), sizes, config.batch_size, epochs_per_call(folds, config),
+                       all(use_xla(f.model) for f in folds)])
+
+
+class GraphCache(dict):
+    """A runner's compiled graphs (by the folds training), counting each graph made in ``pool``.
+
+    Examples
+    --------
+    >>> pool = GraphPool()
+    >>> cache = GraphCache(pool)
+    >>> cache[(0, 1)] = "a graph"
+    >>> pool.graphs_made
+    1
+    """
+
+    def __init__(self, pool: "GraphPool") -> None:
+        super().__init__()
+        self.pool = pool
+
+    def __setitem__(self, key: Any, graph: Any) -> None:
+        self.pool.graphs_made += 1
+        super().__setitem__(key, graph)
+
+
+class _Slot:
+    """One architecture's fold models and compiled graphs, and which run's state they hold."""
+
+    def __init__(self, models: list, pool: "GraphPool") -> None:
+        self.models, self.graphs = models, GraphCache(pool)
+        self.owner: Any = None
+        self.stash: dict[int, tuple] = {}  # id(run) -> (run, its variables' values while another trains)
+
+
+class GraphPool:
+    """Compiled fused graphs shared by the runs of a search that have one architecture.
+
+    ``graphs_made`` counts the graphs traced and compiled so far (each once, at
+    its first call): the number a test or a benchmark reads.
+
+    Examples
+    --------
+    >>> pool = GraphPool()
+    >>> pool.graphs_made, len(pool.slots)
+    (0, 0)
+    """
+
+    def __init__(self) -> None:
+        self.slots: dict[str, _Slot] = {}
+        self._slot_of: dict[int, _Slot] = {}
+        self.graphs_made = 0
+
+    def lend(self, folds: list[FusedFold], config: FitConfig, owner: Any) -> GraphCache:
+        """The graphs for ``folds`` (freshly prepared); with a slot of their architecture, they train its models.
+
+        The folds' own initial state is copied into the slot's models, which
+        become theirs (``fold.model``, the callbacks' model); ``owner`` (the run)
+        holds the slot until :meth:`give_back`, or until another run is lent it.
+        """
+        key = architecture_key(folds, config)
+        if key is None:
+            return GraphCache(self)
+        slot = self.slots.get(key)
+        if slot is None:
+            slot = self.slots[key] = _Slot([f.model for f in folds], self)
+        else:
+            self._stash_owner(slot)
+            for fold, model in zip(folds, slot.models):
+                for target, source in zip(_state_variables(model), _state_variables(fold.model)):
+                    target.assign(source)
+                fold.model = model
+                for callback in fold.callbacks:
+                    callback.set_model(model)
+        slot.owner = owner
+        self._slot_of[id(owner)] = slot
+        return slot.graphs
+
+    @staticmethod
+    def _stash_owner(slot: _Slot) -> None:
+        if slot.owner is not None:
+            slot.stash[id(slot.owner)] = (slot.owner, [[np.array(v.numpy(), copy=True) for v in
+                                                        _state_variables(m)] for m in slot.models])
+
+    def acquire(self, owner: Any) -> None:
+        """Put ``owner``'s state back into its slot's models (saving the current owner's) before it trains."""
+        slot = self._slot_of.get(id(owner))
+        if slot is None or slot.owner is owner:
+            return
+        self._stash_owner(slot)
+        _, values = slot.stash.pop(id(owner))
+        for model, saved in zip(slot.models, values):
+            for variable, value in zip(_state_variables(model), saved):
+                variable.assign(value)
+        slot.owner = owner
+
+    def give_back(self, owner: Any) -> None:
+        """``owner`` is done: its slot is free (its models hold its final state until another run trains)."""
+        slot = self._slot_of.pop(id(owner), None)
+        if slot is not None:
+            slot.stash.pop(id(owner), None)
+            if slot.owner is owner:
+                slot.owner = None
+
+
+class ContinuedFolds:
+    """A candidate's K fold models, trained fused for some epochs, then further on demand.
+
+    Parameters
+    ----------
+    build_fn, data, tasks, config
+        As :func:`kfold.train.fused.runner.run_folds_fused` takes them;
+        ``config.epochs`` is the most epochs this run may reach.
+    pool : GraphPool, optional
+        Share compiled graphs with other runs of the same architecture.
+    state : FusedState, optional
+        Continue from this saved state (a checkpoint) instead of the start.
+
+    Raises :class:`NotFusable` (before any training) when the fused path cannot
+    train these folds, and ``KeyboardInterrupt`` after the epoch in progress on Ctrl-C.
+
+    Examples
+    --------
+    >>> from kfold.train.keras_fit import doctest_model
+    >>> x, y = np.random.rand(12, 2), np.random.rand(12)
+    >>> tasks = [FoldTask(0, np.arange(6, 12), np.arange(6), 1), FoldTask(1, np.arange(6), np.arange(6, 12), 2)]
+    >>> run = ContinuedFolds(doctest_model, FoldData(x, y), tasks, FitConfig(epochs=5, batch_size=4))
+    >>> run.train_to(2); run.epoch, run.curves("val_loss").shape
+    (2, (2, 2))
+    >>> run.train_to(5); [len(o.history["loss"]) for o in run.outcomes()]
+    [5, 5]
+    """
+
+    def __init__(self, build_fn: Callable[[], Any], data: FoldData, tasks: list[FoldTask], config: FitConfig,
+                 *, pool: GraphPool | None = None, state: FusedState | None = None) -> None:
+        reason = check_fusable(config) or check_data_fusable(data, tasks)
+        if reason:
+            raise NotFusable(reason)
+        start = time.perf_counter()
+        self.config, self.pool = config, pool
+        self.folds = prepare_folds(build_fn, data, tasks, config)
+        graphs = None if pool is None else pool.lend(self.folds, config, owner=self)
+        self.runner = _Runner(self.folds, config, None, graphs=graphs)
+        if fits(self.folds, state):  # resumed: started as it was (callbacks' on_train_begin, then their state)
+            restore(self.folds, state)
+            self.runner.epochs_done = self.runner.saved_at = state.epoch
+            self.runner.begun = True
+        self.fit_time = time.perf_counter() - start
+
+    @property
+    def epoch(self) -> int:
+        """Epochs done so far."""
+        return self.runner.epochs_done
+
+    @property
+    def stopped(self) -> bool:
+        """Whether every fold has stopped (``EarlyStopping``), so training further changes nothing."""
+        return all(f.stopped for f in self.folds)
+
+    def train_to(self, epochs: int) -> None:
+        """Train every fold still training until ``epochs`` epochs are done (at most ``config.epochs``)."""
+        if epochs <= self.epoch or self.stopped or self.runner.ended:
+            return
+        start = time.perf_counter()
+        if self.pool is not None:
+            self.pool.acquire(self)
+        self.runner.run(until=epochs)
+        self.fit_time += time.perf_counter() - start
+        if self.runner.interrupted:
+            raise KeyboardInterrupt
+
+    def curves(self, key: str, epochs: int | None = None) -> np.ndarray:
+        """``key`` per fold and epoch (the first ``epochs``), ``(n_folds, n_epochs)``, NaN after a fold stopped."""
+        n = max((len(f.history) for f in self.folds), default=0) if epochs is None else epochs
+        return np.array([[logs.get(key, np.nan) for logs in f.history[:n]] + [np.nan] * (n - len(f.history[:n]))
+                         for f in self.folds], dtype=float)
+
+    def state(self) -> FusedState:
+        """The joint state now (what a checkpoint holds)."""
+        if self.pool is not None:
+            self.pool.acquire(self)
+        return self.runner.state()
+
+    def outcomes(self) -> list[FoldOutcome]:
+        """End the training (callbacks' ``on_train_end``) and return each fold's outcome; the slot is given back."""
+        if self.pool is not None:
+            self.pool.acquire(self)
+        self.runner.end()
+        outcomes = _fold_outcomes(self.folds, self.config, self.fit_time / len(self.folds))
+        if self.pool is not None:
+            self.pool.give_back(self)
+        return outcomes
+
+
+@contextlib.contextmanager
+def sharing_graphs(pool: GraphPool | None = None) -> Iterator[GraphPool]:
+    """Within the block, fused runs of one architecture share compiled graphs (one pool).
+
+    What a search wraps around its candidates' training;
+    :func:`kfold.train.strategy.run_folds` then lends the pool to each fused run.
+
+    Examples
+    --------
+    >>> with sharing_graphs() as pool:
+    ...     active_pool() is pool
+    True
+    >>> active_pool() is None
+    True
+    """
+    pool = pool or GraphPool()
+    token = _POOL.set(pool)
+    try:
+        yield pool
+    finally:
+        _POOL.reset(token)
+
+
+def active_pool() -> GraphPool | None:
+    """The pool of the enclosing :func:`sharing_graphs` block, or None.
+
+    Examples
+    --------
+    >>> active_pool() is None
+    True
+    """
+    return _POOL.get()
