@@ -33,7 +33,8 @@ from kfold.train.keras_fit import check_callbacks
 from kfold.train.strategy import ON_ERROR, STRATEGIES, check_strategy
 from kfold.core.seeds import resolve_seed
 from kfold.search.rundir import open_search_dir
-from kfold.search._training import _naming_candidate, executor_here, finished_candidates, plan_candidates, refit_best, train_candidates
+from kfold.search._training import (_naming_candidate, executor_here, finished_candidates, plan_candidates,
+                                    refit_best, train_candidates)
 from kfold.search.select_check import check_select
 from kfold.search.pruning import check_pruner, pruned_trainer
 from kfold.search.stepwise import check_stepwise
