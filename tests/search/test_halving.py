@@ -174,6 +174,20 @@ def test_on_workers_each_round_trains_from_the_start_and_cuts_by_the_rule():
     assert "each round trained from the start" in results[0].params["strategy_reason"]
 
 
+def test_on_worker_processes_the_rounds_and_curves_are_those_of_any_executor():
+    x, y = linear_data()
+    settings = dict(cv=2, epochs=2, factor=2, batch_size=8, seed=0, verbose=0, refit=False)
+    here = kfold.halving_search(build_sgd, {"lr": [0.0, 0.01, 0.05]}, x, y, executor=Elsewhere(), **settings)
+    there = kfold.halving_search(build_sgd, {"lr": [0.0, 0.01, 0.05]}, x, y, executor="processes", n_jobs=2,
+                                 **settings)
+    assert [r["kept"] for r in there.rounds] == [r["kept"] for r in here.rounds]
+    assert there.stopped.keys() == here.stopped.keys()
+    for a, b in zip(there.results, here.results):
+        for key in b.history.keys():
+            assert np.array_equal(a.history[key], b.history[key], equal_nan=True)  # bitwise
+    assert (there.best_index, there.best_epoch) == (here.best_index, here.best_epoch)
+
+
 class Interrupt:
     """Raises Ctrl-C once, at the end of epoch ``at`` (0-based) of the first run that reaches it."""
 
