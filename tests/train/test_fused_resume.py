@@ -155,3 +155,12 @@ def test_paused_in_memory_and_continued_bitwise(tmp_path):
     for a, b in zip(continued.folds, full.folds):
         for v, w in zip(a.model.variables, b.model.variables):
             np.testing.assert_array_equal(v.numpy(), w.numpy())
+
+
+def test_checkpoints_follow_checkpoint_every_when_a_call_trains_several_epochs(tmp_path, monkeypatch):
+    saved, save = [], Checkpoints.save
+    monkeypatch.setattr(Checkpoints, "save", lambda self, state: saved.append(state.epoch) or save(self, state))
+    x, y = helpers.data()  # no callbacks: 20 epochs train 2 per graph call
+    kfold.cross_validate(helpers.build, x, y, cv=3, epochs=20, batch_size=8, seed=3, verbose=0,
+                         run_dir=tmp_path / "run", checkpoint_every=3)
+    assert saved == [3, 6, 9, 12, 15, 18, 20]

@@ -180,6 +180,17 @@ class Checkpoints:
         self.written = 0
         self.time_spent = 0.0  #: seconds spent writing checkpoints (the overhead)
 
+    def epochs_to_next(self, epochs_done: int) -> int:
+        """Epochs from ``epochs_done`` to the next checkpoint of the ``every`` schedule (a graph call ends there).
+
+        Examples
+        --------
+        >>> import tempfile
+        >>> Checkpoints(tempfile.mkdtemp(), epochs=20, every=3).epochs_to_next(4)
+        2
+        """
+        return self.every - epochs_done % self.every
+
     def due(self, epochs_done: int) -> bool:
         """Whether to write one after ``epochs_done`` epochs (always after the last)."""
         if epochs_done >= self.epochs or epochs_done % self.every == 0:

@@ -260,6 +260,8 @@ class _Runner:
                     if not active:
                         break
                     n = min(self.per_call, stop - self.epochs_done)
+                    if self.checkpoints is not None:  # a call ends where a checkpoint is due
+                        n = min(n, self.checkpoints.epochs_to_next(self.epochs_done))
                     self._epochs(self.epochs_done, active, n)
                     self.epochs_done += n
                     if self.checkpoints is not None and self.checkpoints.due(self.epochs_done):
