@@ -188,10 +188,14 @@ class CVResult(Saved):
         ddof = check_ddof(ddof)
         keys = list(self.scores)
         single = self.n_folds == 1
-        lines = [f"{'split' if single else 'fold':<7}train  val  " + "".join(f"{k:<11} " for k in keys) + "fit (s)"]
+        joint = self.params.get("strategy") == "fused"  # one joint time, shown shared equally
+        lines = [f"{'split' if single else 'fold':<7}train  val  " + "".join(f"{k:<11} " for k in keys)
+                 + ("fit (s)*" if joint else "fit (s)")]
         for i, (train, val) in enumerate(self.folds):
             cells = "".join(f"{self.scores[k][i]:<11.4f} " for k in keys)  # a space even between wide values
             lines.append(f"{i + 1:<7}{len(train):<7}{len(val):<5}{cells}{self.fit_times[i]:.1f}")
+        if joint:
+            lines.append(f"* the folds trained together: {np.nansum(self.fit_times):.1f} s in all, shared equally")
         ok = self.n_folds - len(self.errors)
         if single:
             values = ", ".join(f"{k} {v[0]:.4f}" for k, v in self.scores.items())

@@ -40,6 +40,15 @@ def test_summary_prints_folds_mean_std_and_epoch(result, capsys):
     assert out[4].startswith("selected epoch: epoch 2 (val_mae")
 
 
+def test_summary_of_a_fused_run_says_its_time_is_joint(result):
+    result.params["strategy"] = "fused"
+    lines = []
+    result.summary("val_mae", print_fn=lines.append)
+    out = lines[0].splitlines()
+    assert out[0].endswith("fit (s)*")
+    assert out[3] == "* the folds trained together: 2.8 s in all, shared equally"
+
+
 def test_summary_uses_print_fn(result):
     lines = []
     result.summary("val_loss", print_fn=lines.append)
