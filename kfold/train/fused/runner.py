@@ -38,18 +38,17 @@ epoch. Models with random layers (``Dropout``, ``GaussianNoise``) are compiled
 with XLA too (:func:`kfold.train.fused.engine.use_xla`): seeded, so the same seed
 gives the same histories, but XLA draws other random numbers than ``model.fit``'s
 kernels. A fold's numbers do not depend on which folds share its graph
-(:mod:`kfold.train.fused.graph`). Plain Dense stacks take the stacked fast path
-(:mod:`kfold.train.fused.stacked`).
+(:mod:`kfold.train.fused.graph`); the stacked Dense form is opt-in (``engine.USE_STACKED``).
 
 Costs: all K copies of the data are held at once (:data:`MAX_FUSED_BYTES`), and
 TensorFlow keeps every XLA-compiled function in memory until the process ends
 (tensorflow/tensorflow#64170; ``model.compile(jit_compile=True)`` has the same
-cost): a few tens of MB per fold model, which adds up over a large search.
+cost): a few tens of MB per fold model, which adds up over a search of many architectures
+(candidates of one architecture share one graph: :mod:`kfold.train.fused.continuation`).
 
-What the fused path cannot run is reported by :func:`check_fusable` (callbacks,
-``fit`` arguments), :func:`check_data_fusable` and
-:func:`kfold.train.fused.prepare.check_model_fusable`; with ``strategy="auto"`` the
-trainer then uses the sequential path and says why.
+What the fused path cannot run is reported by :func:`check_fusable` (callbacks, ``fit``
+arguments), :func:`check_data_fusable` and :func:`kfold.train.fused.prepare.check_model_fusable`;
+with ``strategy="auto"`` the trainer then uses the sequential path and says why.
 """
 from __future__ import annotations
 
@@ -259,9 +258,8 @@ class _Runner:
                     active = [f for f in self.folds if not f.stopped]
                     if not active:
                         break
-                    n = min(self.per_call, stop - self.epochs_done)
-                    if self.checkpoints is not None:  # a call ends where a checkpoint is due
-                        n = min(n, self.checkpoints.epochs_to_next(self.epochs_done))
+                    due = self.checkpoints.epochs_to_next(self.epochs_done) if self.checkpoints else stop
+                    n = min(self.per_call, stop - self.epochs_done, due)  # a call ends where a checkpoint is due
                     self._epochs(self.epochs_done, active, n)
                     self.epochs_done += n
                     if self.checkpoints is not None and self.checkpoints.due(self.epochs_done):
