@@ -13,7 +13,8 @@ in ..." and goes on: the interrupt is lost. Two tools prevent that:
   section is over, so a fold is never half saved.
 
 Both only act in the main thread while Python's default SIGINT handler is in
-place; a handler the user installed is left alone.
+place; a handler the user installed is left alone. :class:`StopAfterEpoch` (fused
+training) turns the first Ctrl-C into a request to stop after the epoch in progress.
 """
 from __future__ import annotations
 
@@ -22,7 +23,7 @@ import signal
 import threading
 from typing import Any, Iterator
 
-__all__ = ["catching_interrupts", "deferring_interrupts", "check_interrupt"]
+__all__ = ["catching_interrupts", "deferring_interrupts", "check_interrupt", "StopAfterEpoch"]
 
 _state = {"pending": False, "deferring": 0}
 
@@ -103,3 +104,35 @@ def deferring_interrupts() -> Iterator[None]:
         finally:
             _state["deferring"] -= 1
         check_interrupt()
+
+
+class StopAfterEpoch:
+    """Ctrl-C (SIGINT) during the block only asks to stop after the epoch in progress; a second one stops at once.
+
+    What fused training wraps around its epochs (:mod:`kfold.train.fused.runner`):
+    ``requested`` turns true at the first SIGINT, which the loop reads between
+    epochs; a second SIGINT raises ``KeyboardInterrupt``. Only in the main thread.
+
+    Examples
+    --------
+    >>> with StopAfterEpoch() as interrupt:
+    ...     interrupt.requested
+    False
+    """
+
+    def __init__(self) -> None:
+        self.requested, self._previous = False, None
+
+    def _handle(self, signum: int, frame: Any) -> None:
+        if self.requested:
+            raise KeyboardInterrupt
+        self.requested = True
+
+    def __enter__(self) -> "StopAfterEpoch":
+        if threading.current_thread() is threading.main_thread():
+            self._previous = signal.signal(signal.SIGINT, self._handle)
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        if self._previous is not None:
+            signal.signal(signal.SIGINT, self._previous)

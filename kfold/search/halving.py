@@ -71,12 +71,6 @@ def halving_schedule(n_candidates: int, epochs: int, factor: int = 3,
         budget, alive = budget * factor, max(1, math.ceil(alive / factor))
 
 
-def _ranked(scores: dict[int, float], mode: str) -> list[int]:
-    """Candidate indices best first; NaN last; ties keep candidate order."""
-    sign = 1.0 if mode == "min" else -1.0
-    return sorted(scores, key=lambda i: (not np.isfinite(scores[i]), sign * scores[i] if np.isfinite(scores[i]) else 0.0, i))
-
-
 def halving_search(build_fn: Callable, params: Any, x: Any, y: Any, *, cv: Any = 5, epochs: int,
                    factor: int = 3, min_epochs: int | None = None, n_candidates: int | None = None,
                    seed: int | None = None, verbose: int = 1, **kwargs: Any) -> SearchResult:
@@ -250,5 +244,5 @@ class _Restarted:
         if run.todo():
             for outcome in last.finished:
                 run.keep(outcome)
-        last.ran, last.why = last.ran, f"{last.why} (halving on workers: each round trained from the start)"
+        last.why = f"{last.why} (halving on workers: each round trained from the start)"
         return record_stop(run, last.result(executor), stop)

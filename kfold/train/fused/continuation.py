@@ -40,8 +40,8 @@ from kfold.results.outcome import FoldOutcome
 from kfold.train.fold import FitConfig, FoldData, FoldTask
 from kfold.train.fused.checkpoint import FusedState, fits, restore
 from kfold.train.fused.engine import epochs_per_call, use_xla
-from kfold.train.fused.prepare import FusedFold, NotFusable, prepare_folds
-from kfold.train.fused.runner import _Runner, check_data_fusable, check_fusable, _fold_outcomes
+from kfold.train.fused.prepare import FusedFold, prepare_folds  # prepare_folds: the examples
+from kfold.train.fused.runner import _fold_outcomes, _fused_runner
 
 __all__ = ["architecture_key", "GraphPool", "ContinuedFolds", "sharing_graphs", "active_pool"]
 
@@ -232,14 +232,10 @@ class ContinuedFolds:
 
     def __init__(self, build_fn: Callable[[], Any], data: FoldData, tasks: list[FoldTask], config: FitConfig,
                  *, pool: GraphPool | None = None, state: FusedState | None = None) -> None:
-        reason = check_fusable(config) or check_data_fusable(data, tasks)
-        if reason:
-            raise NotFusable(reason)
         start = time.perf_counter()
         self.config, self.pool = config, pool
-        self.folds = prepare_folds(build_fn, data, tasks, config)
-        graphs = None if pool is None else pool.lend(self.folds, config, owner=self)
-        self.runner = _Runner(self.folds, config, None, graphs=graphs)
+        self.runner = _fused_runner(build_fn, data, tasks, config, pool, owner=self)
+        self.folds = self.runner.folds
         if fits(self.folds, state):  # resumed: started as it was (callbacks' on_train_begin, then their state)
             restore(self.folds, state)
             self.runner.epochs_done = self.runner.saved_at = state.epoch

@@ -52,8 +52,6 @@ with ``strategy="auto"`` the trainer then uses the sequential path and says why.
 """
 from __future__ import annotations
 
-import signal
-import threading
 import time
 from typing import Any, Callable
 
@@ -61,6 +59,7 @@ import numpy as np
 
 from kfold.core.backend import import_keras
 from kfold.core.checks import Described, fail
+from kfold.core.interrupts import StopAfterEpoch
 from kfold.data.arrays import leaves
 from kfold.train.callbacks import batch_hook
 from kfold.train.fused.checkpoint import Checkpoints, FusedState, capture, fits, restore
@@ -154,27 +153,6 @@ def _validates(epoch: int, validation_freq: Any) -> bool:
     return epoch + 1 in validation_freq
 
 
-class _DeferredInterrupt:
-    """Ctrl-C (SIGINT) only asks to stop after the epoch in progress; a second one stops at once."""
-
-    def __init__(self) -> None:
-        self.requested, self._previous = False, None
-
-    def _handle(self, signum: int, frame: Any) -> None:
-        if self.requested:
-            raise KeyboardInterrupt
-        self.requested = True
-
-    def __enter__(self) -> "_DeferredInterrupt":
-        if threading.current_thread() is threading.main_thread():
-            self._previous = signal.signal(signal.SIGINT, self._handle)
-        return self
-
-    def __exit__(self, *exc: Any) -> None:
-        if self._previous is not None:
-            signal.signal(signal.SIGINT, self._previous)
-
-
 class _Runner:
     """Runs the epochs: one graph call for the folds still training, then their callbacks."""
 
@@ -252,7 +230,7 @@ class _Runner:
                                 [f.history[-1] for f in self.folds if f.history])
         self.per_call = epochs_per_call(self.folds, self.config)
         hard = False
-        with _DeferredInterrupt() as interrupt:
+        with StopAfterEpoch() as interrupt:
             try:
                 while self.epochs_done < stop:
                     active = [f for f in self.folds if not f.stopped]
@@ -354,6 +332,17 @@ def _fold_outcomes(folds: list[FusedFold], config: FitConfig, share: float) -> l
     return outcomes
 
 
+def _fused_runner(build_fn: Callable[[], Any], data: FoldData, tasks: list[FoldTask], config: FitConfig,
+                  pool: Any, owner: Any = None, **options: Any) -> _Runner:
+    """The folds prepared (NotFusable first, if they cannot be fused), their graphs lent by ``pool``, a runner."""
+    reason = check_fusable(config) or check_data_fusable(data, tasks)
+    if reason:
+        raise NotFusable(reason)
+    folds = prepare_folds(build_fn, data, tasks, config)
+    graphs = None if pool is None else pool.lend(folds, config, owner=folds if owner is None else owner)
+    return _Runner(folds, config, options.pop("jit_compile", None), graphs=graphs, **options)
+
+
 def run_folds_fused(build_fn: Callable[[], Any], data: FoldData, tasks: list[FoldTask],
                     config: FitConfig, *, jit_compile: bool | None = None, progress: Any = None,
                     checkpoints: Checkpoints | None = None, pool: Any = None) -> list[FoldOutcome]:
@@ -381,14 +370,10 @@ def run_folds_fused(build_fn: Callable[[], Any], data: FoldData, tasks: list[Fol
     """
     if not tasks:
         fail("tasks", "at least one fold", Described("no folds"))
-    reason = check_fusable(config) or check_data_fusable(data, tasks)
-    if reason:
-        raise NotFusable(reason)
     start = time.perf_counter()
-    folds = prepare_folds(build_fn, data, tasks, config)
-    graphs = None if pool is None else pool.lend(folds, config, owner=folds)
-    state = checkpoints.load() if checkpoints is not None else None
-    runner = _Runner(folds, config, jit_compile, progress=progress, checkpoints=checkpoints, graphs=graphs)
+    runner = _fused_runner(build_fn, data, tasks, config, pool, jit_compile=jit_compile, progress=progress,
+                           checkpoints=checkpoints)
+    folds, state = runner.folds, checkpoints.load() if checkpoints is not None else None
     runner.run(state if fits(folds, state) else None)
     outcomes = _fold_outcomes(folds, config, (time.perf_counter() - start) / len(folds))
     if pool is not None:
