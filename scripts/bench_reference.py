@@ -9,7 +9,8 @@ Workloads (every run timed start to finish: model build, XLA compile, training,
 validation after every epoch; the same data, folds and model for both sides):
 
 * ``boston-b1`` / ``boston-b16``: the book's Boston run, 4 contiguous folds x 500
-  epochs, 13-64-64-1 relu, rmsprop, mse, mae, against ``impl="stacked"``;
+  epochs, 13-64-64-1 relu, rmsprop, mse, mae, against ``impl="stacked"`` (kfold's
+  stacked Dense path, its default for this model; ``--generic`` turns it off);
 * ``dropout``: 13-64-Dropout(0.3)-64-1, 4 folds x 200 epochs, batch 16, against
   ``impl="submodels"`` (kfold's generic graph, XLA);
 * ``conv1d``: Reshape -> Conv1D(16, 3) -> Flatten -> Dense(1), same folds, against
@@ -23,7 +24,7 @@ minus the steady cost of the epochs it trained (median of the later calls).
 Run from the repository root::
 
     .venv/bin/python scripts/bench_speed.py --reference ../shared/reference [--repeats 3] [--out ref.json]
-    .venv/bin/python scripts/bench_reference.py --reference ../shared/reference --stacked  # the opt-in path
+    .venv/bin/python scripts/bench_reference.py --reference ../shared/reference --generic  # no stacked path
 
 It prints Markdown tables for BENCHMARKS.md. It asserts nothing about time.
 """
@@ -84,9 +85,10 @@ class CallTimes:
     def __init__(self) -> None:
         from kfold.train.fused.graph import EpochGraph
         from kfold.train.fused.stacked import StackedGraph
+        from kfold.train.fused.submodels import SubmodelGraph
 
         self.calls: list[tuple[int, float]] = []
-        for cls in (EpochGraph, StackedGraph):
+        for cls in (EpochGraph, StackedGraph, SubmodelGraph):
             original = cls.__call__
 
             def timed(graph: Any, orders: list, *args: Any, _original: Any = original) -> Any:
@@ -181,13 +183,13 @@ if __name__ == "__main__":
     parser.add_argument("--only")
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--out")
-    parser.add_argument("--stacked", action="store_true",
-                        help="turn on the opt-in stacked Dense path (kfold.train.fused.engine.USE_STACKED)")
+    parser.add_argument("--generic", action="store_true",
+                        help="turn off the stacked Dense path (kfold.train.fused.engine.USE_STACKED = False)")
     args = parser.parse_args()
-    if args.stacked:
+    if args.generic:
         from kfold.train.fused import engine
 
-        engine.USE_STACKED = True
+        engine.USE_STACKED = False
     found = run_reference_benchmark(args.reference, args.repeats, args.only, args.quick)
     print(reference_table(found))
     if args.out:

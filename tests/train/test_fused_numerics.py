@@ -1,12 +1,12 @@
 """A fold's fused numbers do not depend on which folds share its graph, and random layers repeat.
 
-Workers of the parallel executors train each of their folds fused on its own (a
-group of one); the in-process run trains all K folds in one graph. Both give the
-same histories only if a fold trained alone equals, bit for bit, the same fold
-trained with others: checked here, bit for bit, for the generic graph, for a small
-Dense model, folds of different sizes, a Dropout model and the 128-unit MNIST-like
-model. The stacked Dense path keeps it only to float rounding (XLA lowers batched
-matmuls differently for other fold counts): checked to a tolerance.
+A fold trained again alone (a failed fold retried, a resumed run that lacks one
+fold, a fold trained on a worker) gives its result among the others only if a fold
+trained alone equals, bit for bit, the same fold trained with others. Checked here
+on every graph: the stacked Dense path (the default for plain Dense stacks), the
+masked-step graph (other models of Keras' layers) and the generic one, for a small
+Dense model, folds of different sizes and the 128-unit MNIST-like model, and, on the
+masked-step and generic graphs, for a Dropout and a Conv1D model.
 """
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ import pytest
 from kfold.train.cross_validation import plan_folds
 from kfold.train.fold import FitConfig, FoldData
 from kfold.train.fused import engine
+from kfold.train.fused import runner as fused_runner
 from kfold.train.fused.runner import run_folds_fused
 
 
@@ -41,6 +42,16 @@ def with_dropout():
 
     model = keras.Sequential([keras.Input((6,)), keras.layers.Dense(16, activation="relu"),
                               keras.layers.Dropout(0.3), keras.layers.Dense(1)])
+    model.compile(optimizer="adam", loss="mse", metrics=["mae"])
+    return model
+
+
+def small_conv():
+    import keras
+
+    model = keras.Sequential([keras.Input((6,)), keras.layers.Reshape((6, 1)),
+                              keras.layers.Conv1D(4, 3, activation="relu"), keras.layers.Flatten(),
+                              keras.layers.Dense(1)])
     model.compile(optimizer="adam", loss="mse", metrics=["mae"])
     return model
 
@@ -72,28 +83,44 @@ def alone_and_together(build, data, config, jit_compile=None, rtol=None):
             assert alone.scores == grouped.scores
 
 
-def test_a_dense_fold_alone_equals_the_fold_in_a_group(monkeypatch):
-    monkeypatch.setattr(engine, "USE_STACKED", False)
-    alone_and_together(small_dense, regression(64), FitConfig(epochs=3, batch_size=8))
+GRAPHS = {"stacked": "StackedGraph", "submodels": "SubmodelGraph", "generic": "EpochGraph"}
 
 
-def test_folds_of_different_sizes_alone_equal_the_group(monkeypatch):
-    monkeypatch.setattr(engine, "USE_STACKED", False)
-    alone_and_together(small_dense, regression(62), FitConfig(epochs=3, batch_size=8))
+def graph_kinds(monkeypatch, kind):
+    """Train on one kind of fused graph (the others turned off); the kinds made, to check."""
+    monkeypatch.setattr(engine, "USE_STACKED", kind == "stacked")
+    monkeypatch.setattr(engine, "USE_SUBMODELS", kind == "submodels")
+    made = []
+
+    def make_graph(*args):
+        graph = engine.make_graph(*args)
+        made.append(type(graph).__name__)
+        return graph
+    monkeypatch.setattr(fused_runner, "make_graph", make_graph)
+    return made
 
 
-def test_the_mnist_like_model_alone_equals_the_group(monkeypatch):
-    monkeypatch.setattr(engine, "USE_STACKED", False)
+@pytest.mark.parametrize("kind", list(GRAPHS))
+@pytest.mark.parametrize("rows", [64, 62], ids=["equal-folds", "folds-of-46-and-47-rows"])
+def test_a_dense_fold_alone_equals_the_fold_in_a_group(monkeypatch, kind, rows):
+    made = graph_kinds(monkeypatch, kind)
+    alone_and_together(small_dense, regression(rows), FitConfig(epochs=3, batch_size=8))
+    assert set(made) == {GRAPHS[kind]}
+
+
+@pytest.mark.parametrize("kind", list(GRAPHS))
+def test_the_mnist_like_model_alone_equals_the_group(monkeypatch, kind):
+    made = graph_kinds(monkeypatch, kind)
     alone_and_together(mnist_like, mnist_shaped(), FitConfig(epochs=2, batch_size=32))
+    assert set(made) == {GRAPHS[kind]}
 
 
-def test_stacked_folds_alone_equal_the_group_to_float_rounding(monkeypatch):
-    monkeypatch.setattr(engine, "USE_STACKED", True)  # opt-in
-    alone_and_together(small_dense, regression(62), FitConfig(epochs=3, batch_size=8), rtol=1e-5)
-
-
-def test_a_dropout_fold_alone_equals_the_group_with_xla():
-    alone_and_together(with_dropout, regression(64), FitConfig(epochs=3, batch_size=8))
+@pytest.mark.parametrize("kind", ["submodels", "generic"])
+@pytest.mark.parametrize("build", [with_dropout, small_conv], ids=["dropout", "conv1d"])
+def test_a_dropout_or_conv_fold_alone_equals_the_group_with_xla(monkeypatch, kind, build):
+    made = graph_kinds(monkeypatch, kind)
+    alone_and_together(build, regression(62), FitConfig(epochs=3, batch_size=8))
+    assert set(made) == {GRAPHS[kind]}
 
 
 def test_dropout_histories_repeat_run_to_run_and_change_with_the_seed():

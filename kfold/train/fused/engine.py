@@ -1,8 +1,11 @@
 """Which compiled graph trains a group of folds, with or without XLA, and how many epochs a call.
 
-* :func:`make_graph`: the stacked fast path (:class:`kfold.train.fused.stacked.StackedGraph`)
-  where it applies, else the generic graph (:class:`kfold.train.fused.graph.EpochGraph`),
-  which trains any model through its own ``train_step``;
+* :func:`make_graph`: with XLA and no callbacks, the stacked fast path for plain Dense
+  stacks (:class:`kfold.train.fused.stacked.StackedGraph`), else the masked-step graph
+  for other models of Keras' layers (:class:`kfold.train.fused.submodels.SubmodelGraph`);
+  else the generic graph (:class:`kfold.train.fused.graph.EpochGraph`), which trains any
+  model through its own ``train_step``. All three give a fold the same numbers whichever
+  folds share its graph; between them, numbers agree to float rounding;
 * :func:`use_xla`: XLA unless a layer does not support it. Random layers (``Dropout``,
   ``GaussianNoise``, ...) are compiled with XLA too: their draws come from Keras'
   seed generators (each fold's seeded from the fold's seed), so the same seed gives
@@ -18,15 +21,18 @@ from typing import Any
 
 from kfold.train.fused.graph import EpochGraph
 from kfold.train.fused.stacked import StackedGraph, stack_reason
+from kfold.train.fused.submodels import SubmodelGraph, submodel_reason
 from kfold.train.keras_fit import validation_batch_size
 
-__all__ = ["use_xla", "epochs_per_call", "make_graph", "MAX_INDEX_BYTES", "USE_STACKED"]
+__all__ = ["use_xla", "epochs_per_call", "make_graph", "MAX_INDEX_BYTES", "USE_STACKED", "USE_SUBMODELS"]
 
 # The precomputed batch rows of one call (int32, every fold): at most this many bytes.
 MAX_INDEX_BYTES = 64 * 1024**2
-# True: plain Dense stacks without callbacks take the stacked graph (opt-in: its numbers depend on
-# which folds share it, to float rounding, so a resumed run or a retried fold would not match bitwise).
-USE_STACKED = False
+# True: plain Dense stacks without callbacks take the stacked graph; False: every model the generic one
+# (both give a fold the same numbers whichever folds share its graph; tests compare the two paths).
+USE_STACKED = True
+# True: other models of Keras' layers without callbacks take the masked-step graph (SubmodelGraph).
+USE_SUBMODELS = True
 
 
 def use_xla(model: Any) -> bool:
@@ -62,11 +68,13 @@ def epochs_per_call(folds: list, config: Any) -> int:
 
 
 def make_graph(folds: list, config: Any, jit_compile: bool, per_call: int) -> Any:
-    """The graph that trains these folds: stacked where :func:`stack_reason` allows, else generic.
+    """The graph that trains these folds: stacked where :func:`stack_reason` allows, else masked-step
+    where :func:`~kfold.train.fused.submodels.submodel_reason` allows, else generic.
 
-    Only with XLA, and only for folds without callbacks: without XLA the generic
-    graph runs ``model.fit``'s own kernels and keeps its numbers bit for bit, which
-    the stacked form cannot; a callback changes its own fold's optimizer or model.
+    The first two only with XLA, and only for folds without callbacks: without XLA
+    the generic graph runs ``model.fit``'s own kernels and keeps its numbers bit for
+    bit, which the other two cannot; a callback changes its own fold's optimizer or
+    model between epochs, which the stacked copy would not see.
 
     Examples
     --------
@@ -76,8 +84,8 @@ def make_graph(folds: list, config: Any, jit_compile: bool, per_call: int) -> An
     >>> from kfold.train.keras_fit import doctest_model
     >>> tasks = [FoldTask(0, np.arange(2, 6), np.arange(2), seed=3)]
     >>> folds = prepare_folds(doctest_model, FoldData(np.ones((6, 2)), np.ones(6)), tasks, FitConfig(epochs=1))
-    >>> type(make_graph(folds, FitConfig(epochs=1), True, 1)).__name__  # USE_STACKED is off by default
-    'EpochGraph'
+    >>> type(make_graph(folds, FitConfig(epochs=1), True, 1)).__name__
+    'StackedGraph'
     >>> type(make_graph(folds, FitConfig(epochs=1), False, 1)).__name__
     'EpochGraph'
     """
@@ -92,5 +100,8 @@ def make_graph(folds: list, config: Any, jit_compile: bool, per_call: int) -> An
             return StackedGraph(models, train, val, config.batch_size, jit_compile, per_call)
         except ValueError:  # the fold optimizers' states differ: train them generically
             pass
-    return EpochGraph(models, n_train, n_val, config.batch_size,
-                      [validation_batch_size(config.batch_size, n) for n in n_val], jit_compile, per_call)
+    val_batch_sizes = [validation_batch_size(config.batch_size, n) for n in n_val]
+    if USE_SUBMODELS and jit_compile and not callbacks and \
+            submodel_reason(models, train, n_train, config.batch_size) is None:
+        return SubmodelGraph(models, n_train, n_val, config.batch_size, val_batch_sizes, jit_compile, per_call)
+    return EpochGraph(models, n_train, n_val, config.batch_size, val_batch_sizes, jit_compile, per_call)

@@ -173,6 +173,11 @@ class EpochGraph:
                                   parallel_iterations=1)
         return [[array.stack() for array in fold] for fold in arrays]
 
+    def sync(self) -> None:
+        """Nothing to do: the graph trains the fold models' own variables (the stacked graph copies them)."""
+
+    release = sync
+
     def __call__(self, orders: list[list[np.ndarray]], train: list[tuple], val: list[tuple]) -> list:
         """Train ``len(orders[0])`` epochs; ``orders[k][e]`` is fold ``k``'s order in epoch ``e``."""
         tf = import_tensorflow()

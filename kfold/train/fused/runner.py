@@ -38,7 +38,8 @@ epoch. Models with random layers (``Dropout``, ``GaussianNoise``) are compiled
 with XLA too (:func:`kfold.train.fused.engine.use_xla`): seeded, so the same seed
 gives the same histories, but XLA draws other random numbers than ``model.fit``'s
 kernels. A fold's numbers do not depend on which folds share its graph
-(:mod:`kfold.train.fused.graph`); the stacked Dense form is opt-in (``engine.USE_STACKED``).
+(:mod:`kfold.train.fused.graph`, and the stacked form of plain Dense stacks,
+:mod:`kfold.train.fused.stacked`, the default where it applies).
 
 Costs: all K copies of the data are held at once (:data:`MAX_FUSED_BYTES`), and
 TensorFlow keeps every XLA-compiled function in memory until the process ends
@@ -174,6 +175,7 @@ class _Runner:
         args = ([[next(f.orders) for _ in range(n_epochs)] for f in active],
                 [f.train for f in active], [f.val for f in active])
         if key not in self._graphs:
+            self._release()
             self._graphs.clear()
             self._graphs[key] = make_graph(active, self.config, self.jit_compile, self.per_call)
             return self._first_call(key, active, args)
@@ -191,12 +193,19 @@ class _Runner:
         self._graphs[key] = make_graph(active, self.config, False, self.per_call)
         return self._first_call(key, active, args)
 
+    def _release(self) -> None:
+        """The fold models hold the trained state again (a graph may keep its own copy while it runs)."""
+        for graph in self._graphs.values():
+            graph.release()
+
     def state(self) -> FusedState:
         """The joint state now (in memory): :func:`kfold.train.fused.checkpoint.restore` sets it back."""
         return capture(self.folds, self.epochs_done)
 
     def _save(self) -> None:
         if self.checkpoints is not None and self.saved_at != self.epochs_done:
+            for graph in self._graphs.values():
+                graph.sync()
             self.checkpoints.save(self.state())
             self.saved_at = self.epochs_done
 
@@ -249,6 +258,8 @@ class _Runner:
                 self.interrupted = hard = True
                 for fold in self.folds:
                     del fold.history[self.epochs_done:]
+            finally:
+                self._release()
         if not hard:
             self._save()  # the state after the last finished epoch (if not saved yet)
         if self.interrupted or self.epochs_done >= epochs or all(f.stopped for f in self.folds):

@@ -8,16 +8,20 @@ is elementwise) updates the stacked variables: far fewer, larger operations than
 the generic path's K models side by side.
 
 Numerics contract: the same per-fold histories as the generic path
-(:class:`kfold.train.fused.graph.EpochGraph`) up to float rounding, and, unlike the
-generic path, only up to float rounding between groups: XLA lowers a batched
-matmul differently for other fold counts (a fold axis of 1 is simplified away;
-a ``(K, n, 16) x (K, 16, 1)`` product rounds otherwise for K = 2 and K = 4), so
-a fold trained alone and the same fold stacked with others agree to about 1e-7. Each fold's
-gradient is that of its own loss (the folds' losses are summed, and no variable
-is shared), the batches are the generic path's (the same orders, the same full
-and partial batches), the loss and metrics are the compiled ones, averaged as
-Keras averages them. Batched matmuls and whole-part validation sum in another
-order, so values move in the last bits (about 1e-6 relative over a few epochs).
+(:class:`kfold.train.fused.graph.EpochGraph`) up to float rounding, and, like the
+generic path, a fold's numbers do not depend on which folds share the graph (a
+fold trained alone gives bit for bit its history among others, so a retried or
+resumed fold matches). Three things keep that, each measured: the fold axis is at
+least 2 (XLA simplifies an axis of 1 away and then rounds a matrix-vector product
+otherwise; beside a lone fold trains a copy of fold 0), every fold's batch loss is
+its masked mean (whether or not another fold has a partial batch), and validation
+runs fold by fold on each fold's own rows (a matrix-vector product rounds by the
+number of rows). Each fold's gradient is that of its own loss (the folds' losses
+are summed, and no variable is shared), the batches are the generic path's (the
+same orders, the same full and partial batches), the loss and metrics are the
+compiled ones, averaged as Keras averages them. Batched matmuls and masked sums
+add in another order, so values move in the last bits (about 1e-6 relative over a
+few epochs) against the generic path.
 
 It applies (:func:`stack_reason` says why not) when every fold model is a
 Sequential of Dense layers with the same shapes, no regularizer, constraint or
@@ -25,9 +29,13 @@ LoRA, float32; an optimizer with an elementwise update (no ``clipnorm`` or
 ``global_clipnorm``, no EMA, no gradient accumulation) configured alike; a loss
 and metrics from :data:`LOSSES` and :data:`METRICS`; one input array, no sample
 weights, and the same number of steps per epoch in every fold (parts of different
-sizes are masked: a fold's partial batch is its own rows only). After
-each call the weights and optimizer state are written back to each fold's model,
-so the fold models are always those of the generic path.
+sizes are masked: a fold's partial batch is its own rows only).
+
+State: the graph trains its own stacked copy of the fold models' weights and
+optimizer state. It loads it from the fold models at its first call after
+:meth:`StackedGraph.release` (a graph shared by the candidates of a search gets each
+candidate's state that way) and writes it back at :meth:`~StackedGraph.sync`,
+which the runner calls before a checkpoint, and at the end of every run (or pause).
 """
 from __future__ import annotations
 
@@ -136,18 +144,18 @@ def stack_reason(models: list, train: list, val: list, n_train: list, batch_size
 
 
 def _per_sample(fn: Any, y: Any, pred: Any, **kwargs: Any) -> Any:
-    """``fn`` on the (K, B, ...) rows as on K * B rows of one fold, reduced to (K, B)."""
+    """``fn`` per row, as on one fold's rows: on ``(K, B, ...)`` rows (flattened to K * B) or ``(B, ...)``."""
     from keras.src.losses.loss import squeeze_or_expand_to_same_rank
 
     tf = import_tensorflow()
-    k, b = int(pred.shape[0]), int(pred.shape[1])  # every shape is static here
-    flat_y, flat_pred = tf.reshape(y, [k * b, *y.shape[2:]]), tf.reshape(pred, [k * b, *pred.shape[2:]])
+    lead = [int(d) for d in pred.shape[:-1]]  # a Dense stack's output: (..., units)
+    flat_y, flat_pred = tf.reshape(y, [-1, *y.shape[len(lead):]]), tf.reshape(pred, [-1, pred.shape[-1]])
     if fn.__name__ in LOSSES:
         flat_y, flat_pred = squeeze_or_expand_to_same_rank(flat_y, flat_pred)
     values = tf.cast(fn(flat_y, flat_pred, **kwargs), tf.float32)
     if len(values.shape) > 1:
         values = tf.reduce_mean(values, axis=list(range(1, len(values.shape))))
-    return tf.reshape(values, [k, b])
+    return tf.reshape(values, lead)
 
 
 def _stack(parts: list) -> Any:
@@ -177,36 +185,48 @@ class StackedGraph:
         keras, tf = import_keras(), import_tensorflow()
         self.models, self.batch_size, self.k = models, batch_size, len(models)
         self.epochs_per_call = max(1, int(epochs_per_call))
-        self.width = self.k  # the graph's fold axis (the code allows padding it with copies of fold 0)
+        # the graph's fold axis, at least 2 (a copy of fold 0 beside a lone fold): XLA simplifies a fold
+        # axis of 1 away and then rounds a matrix-vector product otherwise than for 2 or more folds
+        self.width = max(2, self.k)
         padded = [*models, *[models[0]] * (self.width - self.k)]
         first = models[0]
-        self.variables = [keras.Variable(np.stack([np.asarray(m.trainable_variables[i]) for m in padded]),
-                                         name=f"stacked_{i}")
-                          for i in range(len(first.trainable_variables))]
+        self.variables = [keras.Variable(np.zeros((self.width, *v.shape), np.float32), name=f"stacked_{i}")
+                          for i, v in enumerate(first.trainable_variables)]
         self.optimizer = type(first.optimizer).from_config(first.optimizer.get_config())
         self.optimizer.build(self.variables)
         self._slots = self._optimizer_pairs(padded)
-        self._read_optimizer()
+        self.load()  # raises ValueError if the folds' optimizer states cannot be stacked
         loss = keras.losses.get(first.loss)
         self.loss_fn = getattr(loss, "fn", loss)
         self.metrics = _metric_fns(first)
         self.keys = sorted(["loss", *[name for name, _, _ in self.metrics]])
-        train = [*train, *[train[0]] * (self.width - self.k)]
-        val = [*val, *[val[0]] * (self.width - self.k)]
-        self.n_train = np.array([int(t[0].shape[0]) for t in train])
-        self.n_val = np.array([int(v[0].shape[0]) for v in val], np.float32)
-        self.x, self.y = _stack([t[0] for t in train]), _stack([t[1] for t in train])
-        self.rows = int(self.x.shape[1])  # the training rows of fold k start at k * rows
-        self.x = tf.reshape(self.x, [self.width * self.rows, *self.x.shape[2:]])
-        self.y = tf.reshape(self.y, [self.width * self.rows, *self.y.shape[2:]])
-        self.x_val, self.y_val = _stack([v[0] for v in val]), _stack([v[1] for v in val])
-        self.val_mask = (np.arange(int(self.n_val.max()))[None, :] < self.n_val[:, None]).astype(np.float32)
+        self.n_train = np.array([int(t[0].shape[0]) for t in self._pad(train)])
+        self.n_val = np.array([int(v[0].shape[0]) for v in self._pad(val)], np.float32)
+        self.rows = int(self.n_train.max())  # the training rows of fold k start at k * rows
+        self._data, self._sources = None, None
         steps = -(-int(self.n_train.max()) // batch_size)
         rows = np.arange(steps * batch_size).reshape(steps, 1, batch_size)
         self.masks = (rows < self.n_train[None, :, None]).astype(np.float32)  # (steps, K, batch)
-        self.masked = not self.masks.all()
         self._function = tf.function(functools.partial(self._epochs), jit_compile=jit_compile,
                                      autograph=False)
+
+    def _pad(self, parts: list) -> list:
+        """One entry per fold of the graph's fold axis (fold 0 again beside a lone fold)."""
+        return [*parts, *[parts[0]] * (self.width - self.k)]
+
+    def _tensors(self, train: list, val: list) -> tuple:
+        """The folds' training rows laid end to end and each fold's validation part (made again for new data)."""
+        tf = import_tensorflow()
+        sources = [part[:2] for part in [*train, *val]]
+        if self._sources is None or any(a is not b for old, new in zip(self._sources, sources)
+                                        for a, b in zip(old, new)):
+            train, val = self._pad(train), self._pad(val)
+            x, y = _stack([t[0] for t in train]), _stack([t[1] for t in train])
+            self._data = (tf.reshape(x, [self.width * self.rows, *x.shape[2:]]),
+                          tf.reshape(y, [self.width * self.rows, *y.shape[2:]]),
+                          [v[0] for v in val], [v[1] for v in val])  # validation: each fold's own, unpadded
+            self._sources = sources
+        return self._data
 
     def _optimizer_pairs(self, models: list) -> list:
         """Each stacked optimizer variable with the matching variable of every fold's optimizer."""
@@ -218,7 +238,11 @@ class StackedGraph:
             pairs.append((variable, [v[i] for v in folds]))
         return pairs
 
-    def _read_optimizer(self) -> None:
+    def load(self) -> None:
+        """The stacked weights and optimizer state from the fold models (they may have changed meanwhile)."""
+        padded = [*self.models, *[self.models[0]] * (self.width - self.k)]
+        for i, stacked in enumerate(self.variables):
+            stacked.assign(np.stack([np.asarray(m.trainable_variables[i]) for m in padded]))
         for variable, per_fold in self._slots:
             values = [np.asarray(v) for v in per_fold]
             if tuple(variable.shape) == tuple(values[0].shape):
@@ -227,9 +251,12 @@ class StackedGraph:
                 variable.assign(values[0])
             else:
                 variable.assign(np.stack(values))
+        self._loaded, self._dirty = True, False
 
-    def write_back(self) -> None:
-        """Each fold model's weights and optimizer state from the stacked ones."""
+    def sync(self) -> None:
+        """Each fold model's weights and optimizer state from the stacked ones, if a call changed them."""
+        if not self._dirty:
+            return
         for i, stacked in enumerate(self.variables):
             values = np.asarray(stacked)
             for k, model in enumerate(self.models):
@@ -238,63 +265,78 @@ class StackedGraph:
             values = np.asarray(variable)
             for k, target in enumerate(per_fold[:self.k]):
                 target.assign(values if tuple(variable.shape) == tuple(target.shape) else values[k])
+        self._dirty = False
 
-    def _forward(self, x: Any) -> Any:
+    def release(self) -> None:
+        """:meth:`sync`, then hand the state back to the fold models: the next call loads it from them."""
+        self.sync()
+        self._loaded = False
+
+    def _forward(self, x: Any, fold: int | None = None) -> Any:
+        """Predictions of every fold on its rows ``x`` (K, B, in), or of one ``fold`` on ``x`` (B, in)."""
         tf = import_tensorflow()
         h, i = x, 0
         for layer in self.models[0].layers:
-            h = tf.matmul(h, self.variables[i])
+            h = tf.matmul(h, self.variables[i] if fold is None else self.variables[i][fold])
             i += 1
             if layer.use_bias:
-                h = h + self.variables[i][:, None, :]
+                h = h + (self.variables[i][:, None, :] if fold is None else self.variables[i][fold])
                 i += 1
             h = layer.activation(h)
         return h
 
-    def _scores(self, y: Any, pred: Any, mask: Any = None, loss: Any = None) -> list:
-        """Per fold, the summed per-sample loss and metrics (of the rows in ``mask``), in ``self.keys`` order."""
-        tf = import_tensorflow()
+    def _values(self, y: Any, pred: Any, loss: Any = None) -> dict:
+        """Per row, the loss and each metric, by key."""
         values = {"loss": _per_sample(self.loss_fn, y, pred) if loss is None else loss}
         for name, fn, kwargs in self.metrics:
             values[name] = _per_sample(fn, y, pred, **kwargs)
-        return [tf.reduce_sum(values[key] if mask is None else values[key] * mask, axis=1) for key in self.keys]
+        return values
 
-    def _step(self, index: Any, mask: Any) -> list:
-        """One optimizer step of every fold on rows ``index`` (K, batch) where ``mask`` (K, batch) is 1.
+    def _validation(self, x_val: list, y_val: list) -> list:
+        """Each fold's summed validation loss and metrics, by key: one fold at a time, on its own rows.
 
-        The partial last batch is padded to the batch size and masked, so one traced step
-        serves both; it is still one step on that batch's rows only, as in ``model.fit``.
-        ``index`` points into the folds' training rows laid end to end (a plain gather).
+        Its own rows, unpadded: how XLA rounds a matrix-vector product depends on the number
+        of rows, so padding a fold to its group's largest part would tie its numbers to the group.
         """
         tf = import_tensorflow()
-        x, y = tf.gather(self.x, index), tf.gather(self.y, index)
+        values = [self._values(y, self._forward(x, k)) for k, (x, y) in enumerate(zip(x_val, y_val))]
+        return [tf.stack([tf.reduce_sum(v[key]) for v in values]) for key in self.keys]
+
+    def _step(self, x: Any, y: Any, index: Any, mask: Any) -> list:
+        """One optimizer step of every fold on rows ``index`` (K, batch) where ``mask`` (K, batch) is 1.
+
+        A fold's partial last batch is padded to the batch size and masked (every fold's
+        loss is its masked mean, so a fold's step does not depend on whether another fold
+        has a partial batch); it is still one step on that batch's rows only, as in
+        ``model.fit``. ``index`` points into the folds' training rows laid end to end.
+        """
+        tf = import_tensorflow()
+        x, y = tf.gather(x, index), tf.gather(y, index)
         with tf.GradientTape() as tape:
             pred = self._forward(x)
-            per_sample = _per_sample(self.loss_fn, y, pred)
-            if self.masked:
-                per_fold = tf.reduce_sum(per_sample * mask, axis=1) / tf.reduce_sum(mask, axis=1)
-            else:
-                per_fold = tf.reduce_mean(per_sample, axis=1)
-            loss = tf.reduce_sum(per_fold)
+            per_row = _per_sample(self.loss_fn, y, pred)
+            # the folds share no variable: the gradient of the sum for fold k's weights is that of fold k's loss
+            loss = tf.reduce_sum(tf.reduce_sum(per_row * mask, axis=1) / tf.reduce_sum(mask, axis=1))
         self.optimizer.apply(tape.gradient(loss, self.variables), self.variables)
-        return self._scores(y, pred, mask if self.masked else None, per_sample)
+        values = self._values(y, pred, per_row)
+        return [tf.reduce_sum(values[key] * mask, axis=1) for key in self.keys]
 
-    def _epochs(self, n_epochs: Any, index: Any) -> list:
+    def _epochs(self, n_epochs: Any, index: Any, data: tuple) -> list:
         tf = import_tensorflow()
         k, steps = self.width, int(index.shape[1])  # index: (epochs, steps, K, batch)
-        masks, val_mask = tf.constant(self.masks), tf.constant(self.val_mask)
+        (x, y, x_val, y_val), masks = data, tf.constant(self.masks)
         n_train, n_val = tf.constant(self.n_train.astype(np.float32)), tf.constant(self.n_val)
         arrays = [tf.TensorArray(tf.float32, size=self.epochs_per_call, element_shape=[k])
                   for _ in range(2 * len(self.keys))]
 
         def epoch(e: Any, arrays: list) -> tuple:
             def step(i: Any, *sums: Any) -> tuple:
-                return (i + 1, *[a + b for a, b in zip(sums, self._step(index[e, i], masks[i]))])
+                return (i + 1, *[a + b for a, b in zip(sums, self._step(x, y, index[e, i], masks[i]))])
 
             sums = tf.while_loop(lambda i, *_: i < steps, step, (tf.constant(0), *[tf.zeros([k]) for _ in self.keys]),
                                  parallel_iterations=1)[1:]
             logs = [s / n_train for s in sums]
-            logs += [s / n_val for s in self._scores(self.y_val, self._forward(self.x_val), val_mask)]
+            logs += [s / n_val for s in self._validation(x_val, y_val)]
             return e + 1, [array.write(e, value) for array, value in zip(arrays, logs)]
 
         _, arrays = tf.while_loop(lambda e, _: e < n_epochs, epoch, (tf.constant(0), arrays),
@@ -316,8 +358,11 @@ class StackedGraph:
         n_epochs = len(orders[0])
         if not 1 <= n_epochs <= self.epochs_per_call:
             raise ValueError(f"{n_epochs} epochs in one call, expected 1 to {self.epochs_per_call}")
-        out = [np.asarray(v) for v in self._function(tf.constant(n_epochs), tf.constant(self._index(orders)))]
-        self.write_back()
+        if not self._loaded:
+            self.load()
+        data = self._tensors(train, val)
+        out = [np.asarray(v) for v in self._function(tf.constant(n_epochs), tf.constant(self._index(orders)), data)]
+        self._dirty = True  # the fold models get the new state at sync()
         n_keys = len(self.keys)
         return [[({key: float(out[j][e, k]) for j, key in enumerate(self.keys)},
                   {key: float(out[n_keys + j][e, k]) for j, key in enumerate(self.keys)})
@@ -333,4 +378,6 @@ def doctest_stacked() -> list:
     x, y = to_tensors(np.random.rand(6, 2)), to_tensors(np.random.rand(6))
     model._symbolic_build(data_batch=(x, y))
     graph = StackedGraph([model], [(x, y, None)], [(x, y, None)], 4, jit_compile=False, epochs_per_call=2)
-    return graph([[np.arange(6), np.arange(6)]], [(x, y, None)], [(x, y, None)])
+    epochs = graph([[np.arange(6), np.arange(6)]], [(x, y, None)], [(x, y, None)])
+    graph.release()
+    return epochs

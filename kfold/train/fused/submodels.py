@@ -1,0 +1,224 @@
+"""The fast generic path: K fold models called side by side in one masked step, for models of Keras' layers.
+
+:class:`kfold.train.fused.graph.EpochGraph` runs each fold's own ``train_step``
+and ``test_step``: four traced steps per fold (full and partial training batch,
+full and partial validation batch) with Keras' loss and metric trackers, which
+makes its XLA compile the larger part of a short run. For a model made of
+Keras' own layers, with a loss and metrics kfold knows, one step serves every
+fold and every batch: each fold's model is called on its batch
+(``training=True``: its Dropout draws from its own seed generator), its loss is
+the masked mean over its batch (a fold's partial last batch is padded to the
+batch size and masked, so it is still one step on that batch's rows only), the
+gradient of the folds' summed losses is each fold's own (no variable is
+shared), and each fold's own optimizer applies it, as ``train_step`` does.
+Validation is fold by fold, in batches of the validation batch size.
+
+Numerics contract: a fold's numbers do not depend on which folds share the graph
+(each fold's operations are its own, with shapes fixed by the batch size and its
+own validation part), the same seed gives the same histories, and against the
+generic graph the logs agree to float rounding (masked sums add in another
+order), except for random layers, whose draws differ (a padded batch draws for
+the padding rows too). It trains the fold models' own variables, so nothing is
+copied in or out.
+
+It applies (:func:`submodel_reason` says why not) with XLA, without callbacks, for
+one input array and one output of shape ``(batch, units)``, no sample weights, the
+same number of steps per epoch in every fold, a loss and metrics from
+:data:`kfold.train.fused.stacked.LOSSES` and ``METRICS``, and layers that are
+Keras' own, without regularizers and without batch statistics (no
+``BatchNormalization``: padding rows would enter its statistics).
+"""
+from __future__ import annotations
+
+import functools
+from typing import Any
+
+import numpy as np
+
+from kfold.core.backend import import_keras, import_tensorflow
+from kfold.train.fused.stacked import LOSSES, _metric_fns, _per_sample
+
+__all__ = ["submodel_reason", "SubmodelGraph"]
+
+# layers whose training step depends on the other rows of the batch (padding would change them)
+_BATCH_LAYERS = ("BatchNormalization", "SyncBatchNormalization")
+_REGULARIZERS = ("kernel_regularizer", "bias_regularizer", "activity_regularizer", "depthwise_regularizer",
+                 "pointwise_regularizer", "recurrent_regularizer", "beta_regularizer", "gamma_regularizer",
+                 "embeddings_regularizer")
+
+
+def _model_reason(model: Any) -> str | None:
+    layers = model._flatten_layers(include_self=False) if hasattr(model, "_flatten_layers") else model.layers
+    for layer in layers:
+        if not type(layer).__module__.startswith("keras."):
+            return f"layer {layer.name} is not one of Keras' own"
+        if type(layer).__name__ in _BATCH_LAYERS:
+            return f"layer {layer.name} keeps batch statistics"
+        if any(getattr(layer, a, None) is not None for a in _REGULARIZERS):
+            return f"layer {layer.name} has a regularizer"
+    if getattr(model.dtype_policy, "name", "float32") != "float32":
+        return f"dtype policy {model.dtype_policy.name!r}, not float32"
+    if len(model.inputs or []) != 1 or len(model.outputs or []) != 1 or len(model.outputs[0].shape) != 2:
+        return "not one input and one output of shape (batch, units)"
+    if getattr(model.loss, "__name__", model.loss) not in LOSSES:
+        return f"loss {model.loss!r} is not one of {LOSSES}"
+    if _metric_fns(model) is None:
+        return "a metric is not a plain mean of a known function"
+    return None
+
+
+def submodel_reason(models: list, train: list, n_train: list, batch_size: int) -> str | None:
+    """Why these folds cannot take the masked-step graph, or ``None`` if they can.
+
+    Examples
+    --------
+    >>> import keras
+    >>> from kfold.train.keras_fit import doctest_model
+    >>> submodel_reason([doctest_model()], [], [4], batch_size=2) is None
+    True
+    >>> model = keras.Sequential([keras.Input((2,)), keras.layers.BatchNormalization(), keras.layers.Dense(1)])
+    >>> model.compile(optimizer="sgd", loss="mse")
+    >>> submodel_reason([model], [], [4], batch_size=2)
+    'layer batch_normalization keeps batch statistics'
+    """
+    for model in models:
+        reason = _model_reason(model)
+        if reason:
+            return reason
+    if len({-(-n // batch_size) for n in n_train}) > 1:
+        return "folds take different numbers of steps per epoch"
+    tf = import_tensorflow()
+    for x, y, weight in train:
+        if weight is not None or not tf.is_tensor(x) or not tf.is_tensor(y):
+            return "sample weights, or several input or target arrays"
+    return None
+
+
+class SubmodelGraph:
+    """The fold models trained side by side, up to ``epochs_per_call`` epochs a call, one masked step for all.
+
+    The same call as :class:`kfold.train.fused.graph.EpochGraph`: each fold's epoch
+    orders and data in, per epoch and fold the training and validation logs out.
+
+    Examples
+    --------
+    >>> from kfold.train.fused.submodels import doctest_submodels
+    >>> epochs = doctest_submodels()
+    >>> len(epochs), sorted(epochs[0][0][0])
+    (2, ['loss'])
+    """
+
+    def __init__(self, models: list, n_train: list[int], n_val: list[int], batch_size: int,
+                 val_batch_sizes: list[int], jit_compile: bool, epochs_per_call: int = 1) -> None:
+        keras, tf = import_keras(), import_tensorflow()
+        self.models, self.batch_size = models, batch_size
+        self.n_train, self.n_val = np.array(n_train), list(n_val)
+        self.val_batch_sizes, self.epochs_per_call = list(val_batch_sizes), max(1, int(epochs_per_call))
+        loss = keras.losses.get(models[0].loss)
+        self.loss_fn = getattr(loss, "fn", loss)
+        self.metrics = _metric_fns(models[0])
+        self.keys = sorted(["loss", *[name for name, _, _ in self.metrics]])
+        steps = -(-int(self.n_train.max()) // batch_size)
+        rows = np.arange(steps * batch_size).reshape(steps, 1, batch_size)
+        self.masks = (rows < self.n_train[None, :, None]).astype(np.float32)  # (steps, K, batch)
+        self._function = tf.function(functools.partial(self._epochs), jit_compile=jit_compile, autograph=False)
+
+    def sync(self) -> None:
+        """Nothing to do: the graph trains the fold models' own variables."""
+
+    release = sync
+
+    def _sums(self, y: Any, pred: Any, mask: Any = None, loss: Any = None) -> list:
+        """The summed per-row loss and metrics (of the rows where ``mask`` is 1), in ``self.keys`` order."""
+        tf = import_tensorflow()
+        values = {"loss": _per_sample(self.loss_fn, y, pred) if loss is None else loss}
+        for name, fn, kwargs in self.metrics:
+            values[name] = _per_sample(fn, y, pred, **kwargs)
+        return [tf.reduce_sum(values[key] if mask is None else values[key] * mask) for key in self.keys]
+
+    def _step(self, train: list, index: Any, mask: Any) -> list:
+        """One optimizer step of every fold on its rows ``index[k]`` where ``mask[k]`` is 1; per key, (K,) sums."""
+        tf = import_tensorflow()
+        batches = [(tf.gather(x, index[k]), tf.gather(y, index[k])) for k, (x, y, _) in enumerate(train)]
+        with tf.GradientTape() as tape:
+            preds = [model(x, training=True) for model, (x, _) in zip(self.models, batches)]
+            rows = [_per_sample(self.loss_fn, y, pred) for (_, y), pred in zip(batches, preds)]
+            # each fold's masked mean; the folds share no variable, so each gets its own loss's gradient
+            loss = tf.add_n([tf.reduce_sum(r * mask[k]) / tf.reduce_sum(mask[k]) for k, r in enumerate(rows)])
+        variables = [model.trainable_variables for model in self.models]
+        grads = tape.gradient(loss, variables)
+        for model, g, v in zip(self.models, grads, variables):
+            model.optimizer.apply(g, v)
+        sums = [self._sums(y, pred, mask[k], rows[k]) for k, ((_, y), pred) in enumerate(zip(batches, preds))]
+        return [tf.stack([s[j] for s in sums]) for j in range(len(self.keys))]
+
+    def _validate(self, k: int, data: tuple) -> list:
+        """Fold ``k``'s summed validation loss and metrics: its batches cut with static slices."""
+        tf = import_tensorflow()
+        (x, y, _), model, n, size = data, self.models[k], self.n_val[k], self.val_batch_sizes[k]
+        n_full = n // size
+        sums = [tf.zeros([]) for _ in self.keys]
+        if n_full:
+            xs = tf.reshape(x[:n_full * size], [n_full, size, *x.shape[1:]])
+            ys = tf.reshape(y[:n_full * size], [n_full, size, *y.shape[1:]])
+
+            def batch(i: Any, *acc: Any) -> tuple:
+                return (i + 1, *[a + b for a, b in zip(acc, self._sums(ys[i], model(xs[i], training=False)))])
+            sums = tf.while_loop(lambda i, *_: i < n_full, batch, (tf.constant(0), *sums), parallel_iterations=1)[1:]
+        if n % size:
+            rest = self._sums(y[n_full * size:], model(x[n_full * size:], training=False))
+            sums = [a + b for a, b in zip(sums, rest)]
+        return list(sums)
+
+    def _epochs(self, n_epochs: Any, index: Any, train: list, val: list) -> list:
+        tf = import_tensorflow()
+        k, steps, masks = len(self.models), int(index.shape[1]), tf.constant(self.masks)
+        n_train = tf.constant(self.n_train.astype(np.float32))
+        n_val = tf.constant(np.array(self.n_val, np.float32))
+        arrays = [tf.TensorArray(tf.float32, size=self.epochs_per_call, element_shape=[k])
+                  for _ in range(2 * len(self.keys))]
+
+        def epoch(e: Any, arrays: list) -> tuple:
+            def step(i: Any, *sums: Any) -> tuple:
+                return (i + 1, *[a + b for a, b in zip(sums, self._step(train, index[e, i], masks[i]))])
+
+            sums = tf.while_loop(lambda i, *_: i < steps, step, (tf.constant(0), *[tf.zeros([k]) for _ in self.keys]),
+                                 parallel_iterations=1)[1:]
+            val_sums = [self._validate(j, part) for j, part in enumerate(val)]
+            logs = [s / n_train for s in sums]
+            logs += [tf.stack([v[j] for v in val_sums]) / n_val for j in range(len(self.keys))]
+            return e + 1, [array.write(e, value) for array, value in zip(arrays, logs)]
+
+        _, arrays = tf.while_loop(lambda e, _: e < n_epochs, epoch, (tf.constant(0), arrays), parallel_iterations=1)
+        return [array.stack() for array in arrays]
+
+    def _index(self, orders: list[list[np.ndarray]]) -> np.ndarray:
+        """Every step's rows of each fold's own part, ``(epochs_per_call, steps, K, batch)``; padding is row 0."""
+        steps, k, size = self.masks.shape
+        index = np.zeros((self.epochs_per_call, k, steps * size), np.int32)
+        for j, fold in enumerate(orders):
+            index[:len(fold), j, :self.n_train[j]] = fold
+        return np.ascontiguousarray(index.reshape(self.epochs_per_call, k, steps, size).transpose(0, 2, 1, 3))
+
+    def __call__(self, orders: list[list[np.ndarray]], train: list, val: list) -> list:
+        tf = import_tensorflow()
+        n_epochs = len(orders[0])
+        if not 1 <= n_epochs <= self.epochs_per_call:
+            raise ValueError(f"{n_epochs} epochs in one call, expected 1 to {self.epochs_per_call}")
+        out = self._function(tf.constant(n_epochs), tf.constant(self._index(orders)), list(train), list(val))
+        out, n_keys = [np.asarray(v) for v in out], len(self.keys)
+        return [[({key: float(out[j][e, k]) for j, key in enumerate(self.keys)},
+                  {key: float(out[n_keys + j][e, k]) for j, key in enumerate(self.keys)})
+                 for k in range(len(self.models))] for e in range(n_epochs)]
+
+
+def doctest_submodels() -> list:
+    """Two epochs of a one-fold masked-step graph, for the examples."""
+    from kfold.data.arrays import to_tensors
+    from kfold.train.keras_fit import build_model, doctest_model
+
+    model = build_model(doctest_model, seed=0)
+    x, y = to_tensors(np.random.rand(6, 2)), to_tensors(np.random.rand(6))
+    model._symbolic_build(data_batch=(x, y))
+    graph = SubmodelGraph([model], [6], [6], 4, [6], jit_compile=False, epochs_per_call=2)
+    return graph([[np.arange(6), np.arange(6)]], [(x, y, None)], [(x, y, None)])

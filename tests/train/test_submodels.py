@@ -1,0 +1,121 @@
+"""The masked-step graph against the generic fused graph: the same histories up to float rounding."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from kfold.train.cross_validation import plan_folds
+from kfold.train.fold import FitConfig, FoldData
+from kfold.train.fused import engine
+from kfold.train.fused.graph import EpochGraph
+from kfold.train.fused.prepare import prepare_folds
+from kfold.train.fused.runner import run_folds_fused
+from kfold.train.fused.submodels import SubmodelGraph
+
+
+def conv_model(optimizer="rmsprop", loss="mse", metrics=("mae",), out=1, activation=None, extra=()):
+    import keras
+
+    layers = [keras.Input((6,)), keras.layers.Reshape((6, 1)), keras.layers.Conv1D(4, 3, activation="relu"),
+              keras.layers.Flatten(), *extra, keras.layers.Dense(out, activation=activation)]
+    model = keras.Sequential(layers)
+    model.compile(optimizer=optimizer, loss=loss, metrics=list(metrics))
+    return model
+
+
+@pytest.fixture(scope="module")
+def data():
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(46, 6))
+    return x, x @ rng.normal(size=6) + rng.normal(scale=0.1, size=46)
+
+
+def both(build, fold_data, monkeypatch, **config):
+    """The same run on the masked-step graph (the default for these models) and on the generic one."""
+    tasks = plan_folds(4, len(fold_data.y), seed=0)
+    config = FitConfig(**{"epochs": 4, "batch_size": 5, "return_models": True, **config})
+    made = []
+    original = engine.make_graph
+    monkeypatch.setattr("kfold.train.fused.runner.make_graph",
+                        lambda *a: made.append(original(*a)) or made[-1])
+    masked = run_folds_fused(build, fold_data, tasks, config)
+    assert {type(g) for g in made} == {SubmodelGraph}
+    with monkeypatch.context() as patch:
+        patch.setattr(engine, "USE_SUBMODELS", False)
+        generic = run_folds_fused(build, fold_data, tasks, config)
+    assert type(made[-1]) is EpochGraph
+    return masked, generic
+
+
+def assert_close(masked, generic, rtol=1e-5):
+    for a, b in zip(masked, generic):
+        assert list(a.history) == list(b.history) and a.scores.keys() == b.scores.keys()
+        for key in a.history:
+            np.testing.assert_allclose(a.history[key], b.history[key], rtol=rtol, atol=1e-6)
+        for wa, wb in zip(a.model.get_weights(), b.model.get_weights()):
+            np.testing.assert_allclose(wa, wb, rtol=rtol, atol=1e-6)
+
+
+@pytest.mark.parametrize("optimizer", ["rmsprop", "adam", "sgd"])
+def test_masked_steps_equal_generic_to_rounding_with_partial_batches_and_folds_of_two_sizes(
+        data, monkeypatch, optimizer):
+    x, y = data  # 46 rows, 4 folds: 34 and 35 training rows, batch 5: 7 steps each, the last partial
+    masked, generic = both(lambda: conv_model(optimizer), FoldData(x, y), monkeypatch)
+    assert_close(masked, generic)
+    for a, b in zip(masked, generic):  # the same optimizer steps (no padded step), the same state
+        assert int(a.model.optimizer.iterations.numpy()) == int(b.model.optimizer.iterations.numpy()) == 4 * 7
+        for va, vb in zip(a.model.optimizer.variables, b.model.optimizer.variables):
+            np.testing.assert_allclose(np.asarray(va), np.asarray(vb), rtol=1e-4, atol=1e-6)
+
+
+def test_each_fold_keeps_its_own_optimizer_with_clipping(data, monkeypatch):
+    import keras
+
+    x, y = data
+    build = lambda: conv_model(keras.optimizers.Adam(learning_rate=0.05, global_clipnorm=0.1))  # noqa: E731
+    assert_close(*both(build, FoldData(x, y), monkeypatch))
+
+
+def test_a_classifier_keeps_keras_keys_and_numbers(data, monkeypatch):
+    x, y = data
+    labels = (y > np.median(y)).astype("float32")
+    build = lambda: conv_model("adam", "binary_crossentropy", ("accuracy",), activation="sigmoid")  # noqa: E731
+    masked, generic = both(build, FoldData(x, labels), monkeypatch)
+    assert list(masked[0].history) == ["accuracy", "loss", "val_accuracy", "val_loss"]
+    assert_close(masked, generic)
+
+
+@pytest.mark.parametrize("case, reason", [
+    ("batchnorm", "keeps batch statistics"),
+    ("regularizer", "has a regularizer"),
+    ("weights", "sample weights"),
+    ("loss", "is not one of"),
+])
+def test_what_the_masked_step_cannot_train_takes_the_generic_graph(data, case, reason):
+    import keras
+
+    from kfold.train.fused.submodels import submodel_reason
+
+    x, y = data
+    build = {
+        "batchnorm": lambda: conv_model(extra=[keras.layers.BatchNormalization()]),
+        "regularizer": lambda: conv_model(extra=[keras.layers.Dense(3, kernel_regularizer="l2")]),
+        "loss": lambda: conv_model(loss="huber"),
+    }.get(case, conv_model)
+    weights = np.ones(len(x)) if case == "weights" else None
+    folds = prepare_folds(build, FoldData(x, y, weights), plan_folds(4, len(x), seed=0), FitConfig(epochs=1))
+    found = submodel_reason([f.model for f in folds], [f.train for f in folds], [f.n_train for f in folds], 5)
+    assert found is not None and reason in found
+    assert type(engine.make_graph(folds, FitConfig(epochs=1, batch_size=5), True, 1)) is EpochGraph
+
+
+def test_without_xla_or_with_callbacks_the_generic_graph_trains(data):
+    import keras
+
+    x, y = data
+    tasks = plan_folds(4, len(x), seed=0)
+    folds = prepare_folds(conv_model, FoldData(x, y), tasks, FitConfig(epochs=1))
+    assert type(engine.make_graph(folds, FitConfig(epochs=1, batch_size=5), False, 1)) is EpochGraph
+    config = FitConfig(epochs=1, batch_size=5, callbacks=(keras.callbacks.TerminateOnNaN(),))
+    folds = prepare_folds(conv_model, FoldData(x, y), tasks, config)
+    assert type(engine.make_graph(folds, config, True, 1)) is EpochGraph
