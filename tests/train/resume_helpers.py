@@ -3,7 +3,7 @@
 ``python resume_helpers.py RUN_DIR LOG_DIR POINT [search]`` trains the run below
 and SIGKILLs itself at ``POINT``:
 
-* ``compile``: while the fused graph is traced (the first call of a ``train_step``);
+* ``compile``: while the fused graph is traced (the first call of the optimizer's ``apply``);
 * ``epoch_end:N``: in the callbacks of epoch ``N`` (0-based), between checkpoints;
 * ``epoch_begin:N``: as epoch ``N`` begins, right after the checkpoint of ``N`` epochs;
 * ``train_end``: after the last checkpoint, before the fold files are written;
@@ -37,13 +37,13 @@ def build(units=8):
                               keras.layers.Dropout(0.2), keras.layers.Dense(1)])
     model.compile(optimizer="adam", loss="mse", metrics=["mae"])
     if os.environ.get(KILL) == "compile":
-        step = model.train_step
+        apply = model.optimizer.apply
 
-        def dying_step(*args, **kwargs):  # runs only while the graph is traced
+        def dying_apply(*args, **kwargs):  # runs only while the graph is traced (every graph applies it)
             _die()
-            return step(*args, **kwargs)
+            return apply(*args, **kwargs)
 
-        model.train_step = dying_step
+        model.optimizer.apply = dying_apply
     return model
 
 

@@ -130,3 +130,27 @@ def test_what_is_not_stacked_takes_another_graph(data, case, reason):
     # the masked-step graph takes what it can (one optimizer per fold: clipping is fine; Dropout too)
     expected = SubmodelGraph if case in ("clipnorm", "dropout") else EpochGraph
     assert type(graph) is expected
+
+
+def test_a_checkpoint_reads_the_stacked_state_that_the_fold_models_get_at_sync(data):
+    from kfold.train.fused.checkpoint import capture
+
+    x, y = data
+    config = FitConfig(epochs=2, batch_size=5)
+    folds = prepare_folds(dense_stack, FoldData(x, y), plan_folds(4, len(x), seed=0), config)
+    graph = engine.make_graph(folds, config, True, 2)
+    before = capture(folds, 0)
+    graph([[next(f.orders) for _ in range(2)] for f in folds], [f.train for f in folds], [f.val for f in folds])
+    held = graph.held_state()
+    assert sorted(held) == sorted(id(f.model) for f in folds)
+    from_graph = capture(folds, 2, held)
+    stale = capture(folds, 2)  # the fold models: not written back yet
+    graph.sync()
+    assert graph.held_state() == {}
+    synced = capture(folds, 2)
+    for k in synced.folds:
+        assert len(from_graph.folds[k].variables) == len(synced.folds[k].variables)
+        for a, b, c, d in zip(from_graph.folds[k].variables, synced.folds[k].variables,
+                              stale.folds[k].variables, before.folds[k].variables):
+            np.testing.assert_array_equal(a, b)
+            np.testing.assert_array_equal(c, d)

@@ -109,13 +109,41 @@ def test_what_the_masked_step_cannot_train_takes_the_generic_graph(data, case, r
     assert type(engine.make_graph(folds, FitConfig(epochs=1, batch_size=5), True, 1)) is EpochGraph
 
 
-def test_without_xla_or_with_callbacks_the_generic_graph_trains(data):
+def test_without_xla_the_generic_graph_trains(data):
+    x, y = data
+    folds = prepare_folds(conv_model, FoldData(x, y), plan_folds(4, len(x), seed=0), FitConfig(epochs=1))
+    assert type(engine.make_graph(folds, FitConfig(epochs=1, batch_size=5), False, 1)) is EpochGraph
+
+
+def test_callbacks_act_on_the_fold_models_it_trains(data, monkeypatch):
+    """A learning rate a callback sets for one fold, and a stop, reach the masked-step graph as the generic one."""
     import keras
 
     x, y = data
-    tasks = plan_folds(4, len(x), seed=0)
-    folds = prepare_folds(conv_model, FoldData(x, y), tasks, FitConfig(epochs=1))
-    assert type(engine.make_graph(folds, FitConfig(epochs=1, batch_size=5), False, 1)) is EpochGraph
-    config = FitConfig(epochs=1, batch_size=5, callbacks=(keras.callbacks.TerminateOnNaN(),))
-    folds = prepare_folds(conv_model, FoldData(x, y), tasks, config)
-    assert type(engine.make_graph(folds, config, True, 1)) is EpochGraph
+
+    class Steer(keras.callbacks.Callback):
+        filename = "{fold}"  # each fold's copy gets its fold's number, from 1
+
+        def on_epoch_end(self, epoch, logs=None):
+            if epoch == 0 and self.filename == "1":
+                self.model.optimizer.learning_rate.assign(0.0)  # the first fold stops learning
+            if epoch == 1 and self.filename == "2":
+                self.model.stop_training = True  # the second fold stops
+
+    runs = {}
+    for kind in ("masked", "generic"):
+        with monkeypatch.context() as patch:
+            patch.setattr(engine, "USE_SUBMODELS", kind == "masked")
+            patch.setattr(engine, "USE_STACKED", False)
+            made = []
+            original = engine.make_graph
+            patch.setattr("kfold.train.fused.runner.make_graph", lambda *a: made.append(original(*a)) or made[-1])
+            tasks = plan_folds(4, len(x), seed=0)
+            runs[kind] = run_folds_fused(lambda: conv_model("adam"), FoldData(x, y), tasks, FitConfig(
+                epochs=4, batch_size=5, return_models=True, callbacks=(Steer(),)))
+            assert {type(g) for g in made} == {SubmodelGraph if kind == "masked" else EpochGraph}
+    masked = runs["masked"]
+    assert [len(o.history["loss"]) for o in masked] == [4, 2, 4, 4]  # fold 1 stopped after epoch 2
+    assert masked[0].history["val_loss"][1:] == [masked[0].history["val_loss"][1]] * 3  # lr 0: frozen
+    assert float(masked[0].model.optimizer.learning_rate.numpy()) == 0.0
+    assert_close(masked, runs["generic"])

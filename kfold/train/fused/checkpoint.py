@@ -79,8 +79,11 @@ def _variables(fold: FusedFold) -> list:
     return [*model.variables, *model.optimizer.variables]
 
 
-def capture(folds: list[FusedFold], epoch: int) -> FusedState:
+def capture(folds: list[FusedFold], epoch: int, held: dict | None = None) -> FusedState:
     """The joint state of ``folds`` after ``epoch`` finished epochs (a copy: training on leaves it as is).
+
+    ``held``: ``{id(model): values}`` of variables a graph holds newer than the fold
+    models' (:meth:`kfold.train.fused.stacked.StackedGraph.held_state`), used instead of them.
 
     Examples
     --------
@@ -89,8 +92,9 @@ def capture(folds: list[FusedFold], epoch: int) -> FusedState:
     >>> state.epoch, sorted(state.folds), len(state.folds[0].variables)  # 2 weights, 2 SGD variables
     (0, [0], 4)
     """
+    held = held or {}
     return FusedState(epoch, {f.task.fold: FoldState(
-        [np.array(v.numpy(), copy=True) for v in _variables(f)], f.orders.state,
+        held.get(id(f.model)) or [np.array(v.numpy(), copy=True) for v in _variables(f)], f.orders.state,
         [callback_state(c) for c in f.callbacks], [dict(logs) for logs in f.history],
         dict(f.last_val), bool(f.stopped)) for f in folds})
 

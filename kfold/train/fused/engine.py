@@ -71,10 +71,10 @@ def make_graph(folds: list, config: Any, jit_compile: bool, per_call: int) -> An
     """The graph that trains these folds: stacked where :func:`stack_reason` allows, else masked-step
     where :func:`~kfold.train.fused.submodels.submodel_reason` allows, else generic.
 
-    The first two only with XLA, and only for folds without callbacks: without XLA
-    the generic graph runs ``model.fit``'s own kernels and keeps its numbers bit for
-    bit, which the other two cannot; a callback changes its own fold's optimizer or
-    model between epochs, which the stacked copy would not see.
+    The first two only with XLA (without XLA the generic graph runs ``model.fit``'s
+    own kernels and keeps its numbers bit for bit, which the other two cannot), and
+    the stacked one only for folds without callbacks: a callback changes its own
+    fold's optimizer or model between epochs, which the stacked copy would not see.
 
     Examples
     --------
@@ -92,7 +92,7 @@ def make_graph(folds: list, config: Any, jit_compile: bool, per_call: int) -> An
     models, train, val = [f.model for f in folds], [f.train for f in folds], [f.val for f in folds]
     n_train, n_val = [f.n_train for f in folds], [f.n_val for f in folds]
     # callbacks act on each fold's own model and optimizer (a new learning rate, a stop, restored weights),
-    # which the stacked graph's one optimizer over all folds would not see: those folds train generically
+    # which the stacked graph's copy would not see; the masked-step graph trains the fold models themselves
     callbacks = any(getattr(f, "callbacks", None) for f in folds)
     if USE_STACKED and jit_compile and not callbacks and \
             stack_reason(models, train, val, n_train, config.batch_size) is None:
@@ -101,7 +101,6 @@ def make_graph(folds: list, config: Any, jit_compile: bool, per_call: int) -> An
         except ValueError:  # the fold optimizers' states differ: train them generically
             pass
     val_batch_sizes = [validation_batch_size(config.batch_size, n) for n in n_val]
-    if USE_SUBMODELS and jit_compile and not callbacks and \
-            submodel_reason(models, train, n_train, config.batch_size) is None:
+    if USE_SUBMODELS and jit_compile and submodel_reason(models, train, n_train, config.batch_size) is None:
         return SubmodelGraph(models, n_train, n_val, config.batch_size, val_batch_sizes, jit_compile, per_call)
     return EpochGraph(models, n_train, n_val, config.batch_size, val_batch_sizes, jit_compile, per_call)

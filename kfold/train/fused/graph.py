@@ -178,6 +178,10 @@ class EpochGraph:
 
     release = sync
 
+    def held_state(self) -> dict:
+        """Nothing: the fold models hold the state (see the stacked graph's)."""
+        return {}
+
     def __call__(self, orders: list[list[np.ndarray]], train: list[tuple], val: list[tuple]) -> list:
         """Train ``len(orders[0])`` epochs; ``orders[k][e]`` is fold ``k``'s order in epoch ``e``."""
         tf = import_tensorflow()

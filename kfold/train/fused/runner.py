@@ -200,12 +200,11 @@ class _Runner:
 
     def state(self) -> FusedState:
         """The joint state now (in memory): :func:`kfold.train.fused.checkpoint.restore` sets it back."""
-        return capture(self.folds, self.epochs_done)
+        held = {key: values for graph in self._graphs.values() for key, values in graph.held_state().items()}
+        return capture(self.folds, self.epochs_done, held)
 
     def _save(self) -> None:
         if self.checkpoints is not None and self.saved_at != self.epochs_done:
-            for graph in self._graphs.values():
-                graph.sync()
             self.checkpoints.save(self.state())
             self.saved_at = self.epochs_done
 

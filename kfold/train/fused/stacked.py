@@ -35,7 +35,8 @@ State: the graph trains its own stacked copy of the fold models' weights and
 optimizer state. It loads it from the fold models at its first call after
 :meth:`StackedGraph.release` (a graph shared by the candidates of a search gets each
 candidate's state that way) and writes it back at :meth:`~StackedGraph.sync`,
-which the runner calls before a checkpoint, and at the end of every run (or pause).
+which the runner calls at the end of every run (or pause); a checkpoint reads the
+state from the stacked variables (:meth:`~StackedGraph.held_state`).
 """
 from __future__ import annotations
 
@@ -93,6 +94,8 @@ def _model_reason(model: Any) -> str | None:
         if getattr(layer.activation, "__name__", None) not in _ACTIVATIONS or layer.compute_dtype != "float32":
             return f"layer {layer.name}: activation or dtype not supported"
     loss = model.loss
+    if len(model.variables) != len(model.trainable_variables):
+        return "a layer is frozen (trainable=False)"
     if getattr(loss, "__name__", loss) not in LOSSES:
         return f"loss {loss!r} is not one of {LOSSES}"
     if _metric_fns(model) is None:
@@ -252,6 +255,20 @@ class StackedGraph:
             else:
                 variable.assign(np.stack(values))
         self._loaded, self._dirty = True, False
+
+    def held_state(self) -> dict:
+        """``{id(model): values}`` of the state this graph holds and the fold models do not have yet.
+
+        ``values`` are in :func:`kfold.train.fused.checkpoint.capture`'s order (the
+        model's variables, then its optimizer's): a checkpoint reads them here, from the
+        few stacked variables, instead of writing every fold's variables back first.
+        """
+        if not self._dirty:
+            return {}
+        weights = [np.asarray(v) for v in self.variables]
+        slots = [(np.asarray(v), tuple(v.shape) == tuple(per_fold[0].shape)) for v, per_fold in self._slots]
+        return {id(model): [*[w[k].copy() for w in weights], *[v.copy() if shared else v[k].copy() for v, shared in slots]]
+                for k, model in enumerate(self.models)}
 
     def sync(self) -> None:
         """Each fold model's weights and optimizer state from the stacked ones, if a call changed them."""

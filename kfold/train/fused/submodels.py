@@ -21,7 +21,11 @@ order), except for random layers, whose draws differ (a padded batch draws for
 the padding rows too). It trains the fold models' own variables, so nothing is
 copied in or out.
 
-It applies (:func:`submodel_reason` says why not) with XLA, without callbacks, for
+Epoch-level callbacks run with it as with the generic graph: a callback's change
+to its fold's model or optimizer between epochs (a new learning rate, restored
+weights) is a change to the variables this graph trains.
+
+It applies (:func:`submodel_reason` says why not) with XLA, for
 one input array and one output of shape ``(batch, units)``, no sample weights, the
 same number of steps per epoch in every fold, a loss and metrics from
 :data:`kfold.train.fused.stacked.LOSSES` and ``METRICS``, and layers that are
@@ -127,6 +131,10 @@ class SubmodelGraph:
         """Nothing to do: the graph trains the fold models' own variables."""
 
     release = sync
+
+    def held_state(self) -> dict:
+        """Nothing: the fold models hold the state (see the stacked graph's)."""
+        return {}
 
     def _sums(self, y: Any, pred: Any, mask: Any = None, loss: Any = None) -> list:
         """The summed per-row loss and metrics (of the rows where ``mask`` is 1), in ``self.keys`` order."""
