@@ -4,7 +4,7 @@ Runs ``kfold.grid_search`` (default strategy: each candidate's folds trained
 fused, XLA-compiled) over 20 candidates whose hidden widths differ (every
 candidate a new architecture, so a new compiled graph), 3 folds x 5 epochs on
 the 404 Boston training samples, two model kinds: a Dense stack (the stacked
-fast path) and a Dropout model (the generic graph). A callback-free probe reads
+fast path) and a Dropout model (the masked-step graph). A callback-free probe reads
 the resident memory (RSS, ``/proc/self/statm``) after every candidate (the
 search's ``on_candidate`` is not public, so the build function of the next
 candidate records it). Prints RSS after candidates 1, 5, 10, 15, 20 and the

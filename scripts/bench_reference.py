@@ -10,9 +10,10 @@ validation after every epoch; the same data, folds and model for both sides):
 
 * ``boston-b1`` / ``boston-b16``: the book's Boston run, 4 contiguous folds x 500
   epochs, 13-64-64-1 relu, rmsprop, mse, mae, against ``impl="stacked"`` (kfold's
-  stacked Dense path, its default for this model; ``--generic`` turns it off);
+  stacked Dense path, its default for this model; ``--generic`` trains every
+  workload on the generic graph instead);
 * ``dropout``: 13-64-Dropout(0.3)-64-1, 4 folds x 200 epochs, batch 16, against
-  ``impl="submodels"`` (kfold's generic graph, XLA);
+  ``impl="submodels"`` (kfold's masked-step graph, XLA);
 * ``conv1d``: Reshape -> Conv1D(16, 3) -> Flatten -> Dense(1), same folds, against
   ``impl="submodels"``.
 
@@ -24,7 +25,7 @@ minus the steady cost of the epochs it trained (median of the later calls).
 Run from the repository root::
 
     .venv/bin/python scripts/bench_speed.py --reference ../shared/reference [--repeats 3] [--out ref.json]
-    .venv/bin/python scripts/bench_reference.py --reference ../shared/reference --generic  # no stacked path
+    .venv/bin/python scripts/bench_reference.py --reference ../shared/reference --generic  # the generic graph only
 
 It prints Markdown tables for BENCHMARKS.md. It asserts nothing about time.
 """
@@ -184,12 +185,12 @@ if __name__ == "__main__":
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--out")
     parser.add_argument("--generic", action="store_true",
-                        help="turn off the stacked Dense path (kfold.train.fused.engine.USE_STACKED = False)")
+                        help="only the generic graph: USE_STACKED and USE_SUBMODELS off (kfold.train.fused.engine)")
     args = parser.parse_args()
     if args.generic:
         from kfold.train.fused import engine
 
-        engine.USE_STACKED = False
+        engine.USE_STACKED = engine.USE_SUBMODELS = False
     found = run_reference_benchmark(args.reference, args.repeats, args.only, args.quick)
     print(reference_table(found))
     if args.out:

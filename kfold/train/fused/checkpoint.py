@@ -22,7 +22,6 @@ import pickle
 import time
 import warnings
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 

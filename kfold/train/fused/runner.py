@@ -9,7 +9,10 @@ batches, in the sequential path's order, from its own (preprocessed) training
 part with its own ``train_step``, so with its own compiled loss, regularization,
 metrics and optimizer, and then runs its own ``test_step`` on its held-out part.
 The steps run in a ``tf.while_loop`` compiled with XLA. Nothing couples the
-folds: each keeps its optimizer state, global-norm clipping and all.
+folds: each keeps its optimizer state, global-norm clipping and all. That is the
+generic graph; with XLA, two faster forms take the models they can
+(:func:`kfold.train.fused.engine.make_graph`): the stacked Dense path and one
+masked step for every fold (:mod:`kfold.train.fused.submodels`).
 
 What is kept from ``model.fit``:
 

@@ -46,11 +46,10 @@ from typing import Any
 import numpy as np
 
 from kfold.core.backend import import_keras, import_tensorflow
+from kfold.train.fused._masked import LOSSES, epoch_logs, per_row, step_masks
 
 __all__ = ["LOSSES", "METRICS", "OPTIMIZERS", "stack_reason", "StackedGraph"]
 
-LOSSES = ("mse", "mean_squared_error", "mae", "mean_absolute_error", "binary_crossentropy",
-          "categorical_crossentropy", "sparse_categorical_crossentropy")
 METRICS = ("mean_absolute_error", "mean_squared_error", "accuracy", "binary_accuracy",
            "categorical_accuracy", "sparse_categorical_accuracy")
 OPTIMIZERS = ("SGD", "RMSprop", "Adam", "AdamW", "Adamax", "Nadam", "Adagrad")
@@ -146,21 +145,6 @@ def stack_reason(models: list, train: list, val: list, n_train: list, batch_size
     return None
 
 
-def _per_sample(fn: Any, y: Any, pred: Any, **kwargs: Any) -> Any:
-    """``fn`` per row, as on one fold's rows: on ``(K, B, ...)`` rows (flattened to K * B) or ``(B, ...)``."""
-    from keras.src.losses.loss import squeeze_or_expand_to_same_rank
-
-    tf = import_tensorflow()
-    lead = [int(d) for d in pred.shape[:-1]]  # a Dense stack's output: (..., units)
-    flat_y, flat_pred = tf.reshape(y, [-1, *y.shape[len(lead):]]), tf.reshape(pred, [-1, pred.shape[-1]])
-    if fn.__name__ in LOSSES:
-        flat_y, flat_pred = squeeze_or_expand_to_same_rank(flat_y, flat_pred)
-    values = tf.cast(fn(flat_y, flat_pred, **kwargs), tf.float32)
-    if len(values.shape) > 1:
-        values = tf.reduce_mean(values, axis=list(range(1, len(values.shape))))
-    return tf.reshape(values, lead)
-
-
 def _stack(parts: list) -> Any:
     """The folds' parts stacked on a new first axis, the shorter ones padded with zero rows."""
     tf = import_tensorflow()
@@ -207,9 +191,7 @@ class StackedGraph:
         self.n_val = np.array([int(v[0].shape[0]) for v in self._pad(val)], np.float32)
         self.rows = int(self.n_train.max())  # the training rows of fold k start at k * rows
         self._data, self._sources = None, None
-        steps = -(-int(self.n_train.max()) // batch_size)
-        rows = np.arange(steps * batch_size).reshape(steps, 1, batch_size)
-        self.masks = (rows < self.n_train[None, :, None]).astype(np.float32)  # (steps, K, batch)
+        self.masks = step_masks(self.n_train, batch_size)
         self._function = tf.function(functools.partial(self._epochs), jit_compile=jit_compile,
                                      autograph=False)
 
@@ -304,9 +286,9 @@ class StackedGraph:
 
     def _values(self, y: Any, pred: Any, loss: Any = None) -> dict:
         """Per row, the loss and each metric, by key."""
-        values = {"loss": _per_sample(self.loss_fn, y, pred) if loss is None else loss}
+        values = {"loss": per_row(self.loss_fn, y, pred) if loss is None else loss}
         for name, fn, kwargs in self.metrics:
-            values[name] = _per_sample(fn, y, pred, **kwargs)
+            values[name] = per_row(fn, y, pred, **kwargs)
         return values
 
     def _validation(self, x_val: list, y_val: list) -> list:
@@ -331,11 +313,11 @@ class StackedGraph:
         x, y = tf.gather(x, index), tf.gather(y, index)
         with tf.GradientTape() as tape:
             pred = self._forward(x)
-            per_row = _per_sample(self.loss_fn, y, pred)
+            losses = per_row(self.loss_fn, y, pred)
             # the folds share no variable: the gradient of the sum for fold k's weights is that of fold k's loss
-            loss = tf.reduce_sum(tf.reduce_sum(per_row * mask, axis=1) / tf.reduce_sum(mask, axis=1))
+            loss = tf.reduce_sum(tf.reduce_sum(losses * mask, axis=1) / tf.reduce_sum(mask, axis=1))
         self.optimizer.apply(tape.gradient(loss, self.variables), self.variables)
-        values = self._values(y, pred, per_row)
+        values = self._values(y, pred, losses)
         return [tf.reduce_sum(values[key] * mask, axis=1) for key in self.keys]
 
     def _epochs(self, n_epochs: Any, index: Any, data: tuple) -> list:
@@ -380,10 +362,7 @@ class StackedGraph:
         data = self._tensors(train, val)
         out = [np.asarray(v) for v in self._function(tf.constant(n_epochs), tf.constant(self._index(orders)), data)]
         self._dirty = True  # the fold models get the new state at sync()
-        n_keys = len(self.keys)
-        return [[({key: float(out[j][e, k]) for j, key in enumerate(self.keys)},
-                  {key: float(out[n_keys + j][e, k]) for j, key in enumerate(self.keys)})
-                 for k in range(self.k)] for e in range(n_epochs)]
+        return epoch_logs(out, self.keys, self.k, n_epochs)
 
 
 def doctest_stacked() -> list:

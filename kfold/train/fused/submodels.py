@@ -40,7 +40,8 @@ from typing import Any
 import numpy as np
 
 from kfold.core.backend import import_keras, import_tensorflow
-from kfold.train.fused.stacked import LOSSES, _metric_fns, _per_sample
+from kfold.train.fused._masked import epoch_logs, per_row, step_masks
+from kfold.train.fused.stacked import LOSSES, _metric_fns
 
 __all__ = ["submodel_reason", "SubmodelGraph"]
 
@@ -122,9 +123,7 @@ class SubmodelGraph:
         self.loss_fn = getattr(loss, "fn", loss)
         self.metrics = _metric_fns(models[0])
         self.keys = sorted(["loss", *[name for name, _, _ in self.metrics]])
-        steps = -(-int(self.n_train.max()) // batch_size)
-        rows = np.arange(steps * batch_size).reshape(steps, 1, batch_size)
-        self.masks = (rows < self.n_train[None, :, None]).astype(np.float32)  # (steps, K, batch)
+        self.masks = step_masks(self.n_train, batch_size)
         self._function = tf.function(functools.partial(self._epochs), jit_compile=jit_compile, autograph=False)
 
     def sync(self) -> None:
@@ -139,9 +138,9 @@ class SubmodelGraph:
     def _sums(self, y: Any, pred: Any, mask: Any = None, loss: Any = None) -> list:
         """The summed per-row loss and metrics (of the rows where ``mask`` is 1), in ``self.keys`` order."""
         tf = import_tensorflow()
-        values = {"loss": _per_sample(self.loss_fn, y, pred) if loss is None else loss}
+        values = {"loss": per_row(self.loss_fn, y, pred) if loss is None else loss}
         for name, fn, kwargs in self.metrics:
-            values[name] = _per_sample(fn, y, pred, **kwargs)
+            values[name] = per_row(fn, y, pred, **kwargs)
         return [tf.reduce_sum(values[key] if mask is None else values[key] * mask) for key in self.keys]
 
     def _step(self, train: list, index: Any, mask: Any) -> list:
@@ -150,7 +149,7 @@ class SubmodelGraph:
         batches = [(tf.gather(x, index[k]), tf.gather(y, index[k])) for k, (x, y, _) in enumerate(train)]
         with tf.GradientTape() as tape:
             preds = [model(x, training=True) for model, (x, _) in zip(self.models, batches)]
-            rows = [_per_sample(self.loss_fn, y, pred) for (_, y), pred in zip(batches, preds)]
+            rows = [per_row(self.loss_fn, y, pred) for (_, y), pred in zip(batches, preds)]
             # each fold's masked mean; the folds share no variable, so each gets its own loss's gradient
             loss = tf.add_n([tf.reduce_sum(r * mask[k]) / tf.reduce_sum(mask[k]) for k, r in enumerate(rows)])
         variables = [model.trainable_variables for model in self.models]
@@ -214,10 +213,7 @@ class SubmodelGraph:
         if not 1 <= n_epochs <= self.epochs_per_call:
             raise ValueError(f"{n_epochs} epochs in one call, expected 1 to {self.epochs_per_call}")
         out = self._function(tf.constant(n_epochs), tf.constant(self._index(orders)), list(train), list(val))
-        out, n_keys = [np.asarray(v) for v in out], len(self.keys)
-        return [[({key: float(out[j][e, k]) for j, key in enumerate(self.keys)},
-                  {key: float(out[n_keys + j][e, k]) for j, key in enumerate(self.keys)})
-                 for k in range(len(self.models))] for e in range(n_epochs)]
+        return epoch_logs([np.asarray(v) for v in out], self.keys, len(self.models), n_epochs)
 
 
 def doctest_submodels() -> list:
