@@ -23,6 +23,22 @@ def conv_model(optimizer="rmsprop", loss="mse", metrics=("mae",), out=1, activat
     return model
 
 
+def compiled(model):
+    model.compile(optimizer="sgd", loss="mse")
+    return model
+
+
+def own_model():
+    """A functional model of one's own class (its train_step could do anything): the generic graph runs it."""
+    import keras
+
+    class Own(keras.Model):
+        pass
+
+    inputs = keras.Input((6,))
+    return compiled(Own(inputs, keras.layers.Dense(1)(inputs)))
+
+
 @pytest.fixture(scope="module")
 def data():
     rng = np.random.default_rng(0)
@@ -90,6 +106,8 @@ def test_a_classifier_keeps_keras_keys_and_numbers(data, monkeypatch):
     ("regularizer", "has a regularizer"),
     ("weights", "sample weights"),
     ("loss", "is not one of"),
+    ("own-model", "is not one of Keras' own"),
+    ("masking", "masks rows"),
 ])
 def test_what_the_masked_step_cannot_train_takes_the_generic_graph(data, case, reason):
     import keras
@@ -101,6 +119,9 @@ def test_what_the_masked_step_cannot_train_takes_the_generic_graph(data, case, r
         "batchnorm": lambda: conv_model(extra=[keras.layers.BatchNormalization()]),
         "regularizer": lambda: conv_model(extra=[keras.layers.Dense(3, kernel_regularizer="l2")]),
         "loss": lambda: conv_model(loss="huber"),
+        "own-model": own_model,
+        "masking": lambda: compiled(keras.Sequential([keras.Input((6,)), keras.layers.Masking(),
+                                                      keras.layers.Dense(1)])),
     }.get(case, conv_model)
     weights = np.ones(len(x)) if case == "weights" else None
     folds = prepare_folds(build, FoldData(x, y, weights), plan_folds(4, len(x), seed=0), FitConfig(epochs=1))

@@ -28,8 +28,9 @@ weights) is a change to the variables this graph trains.
 It applies (:func:`submodel_reason` says why not) with XLA, for
 one input array and one output of shape ``(batch, units)``, no sample weights, the
 same number of steps per epoch in every fold, a loss and metrics from
-:data:`kfold.train.fused.stacked.LOSSES` and ``METRICS``, and layers that are
-Keras' own, without regularizers and without batch statistics (no
+:data:`kfold.train.fused.stacked.LOSSES` and ``METRICS``, a model class and
+layers that are Keras' own (a model of one's own may train otherwise), without
+regularizers, masks (``Masking``, ``mask_zero``) or batch statistics (no
 ``BatchNormalization``: padding rows would enter its statistics).
 """
 from __future__ import annotations
@@ -53,12 +54,16 @@ _REGULARIZERS = ("kernel_regularizer", "bias_regularizer", "activity_regularizer
 
 
 def _model_reason(model: Any) -> str | None:
+    if not type(model).__module__.startswith("keras."):  # its own train_step, compute_loss or call
+        return f"the model class {type(model).__name__} is not one of Keras' own"
     layers = model._flatten_layers(include_self=False) if hasattr(model, "_flatten_layers") else model.layers
     for layer in layers:
         if not type(layer).__module__.startswith("keras."):
             return f"layer {layer.name} is not one of Keras' own"
         if type(layer).__name__ in _BATCH_LAYERS:
             return f"layer {layer.name} keeps batch statistics"
+        if type(layer).__name__ == "Masking" or getattr(layer, "mask_zero", False):
+            return f"layer {layer.name} masks rows (Keras would weight the loss by its mask)"
         if any(getattr(layer, a, None) is not None for a in _REGULARIZERS):
             return f"layer {layer.name} has a regularizer"
     if getattr(model.dtype_policy, "name", "float32") != "float32":
