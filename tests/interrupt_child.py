@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import sys
 import warnings
 import weakref
@@ -95,6 +96,9 @@ def install():
 
 if __name__ == "__main__":
     MOMENT, RUN_DIR = sys.argv[1], Path(sys.argv[2])
+    # Ctrl-C as in a terminal: a process started in the background by a shell without job control
+    # inherits SIGINT ignored (then Python installs no handler, and kfold rightly leaves it alone)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     install()
     rng = np.random.default_rng(0)
     x = rng.normal(size=(30, 3))
