@@ -11,6 +11,8 @@ from kfold.train.fused.prepare import prepare_folds
 from kfold.train.fused.runner import run_folds_fused
 from kfold.train.fused.stacked import StackedGraph
 
+from graph_helpers import assert_close
+
 
 def dense_stack(optimizer="rmsprop", loss="mse", metrics=("mae",), units=(8, 8), out=1, activation=None):
     import keras
@@ -45,15 +47,6 @@ def both(build, fold_data, monkeypatch, *, cv=4, **config):
         patch.setattr(engine, "USE_SUBMODELS", False)
         generic = run_folds_fused(build, fold_data, tasks, config)
     return stacked, generic
-
-
-def assert_close(stacked, generic, rtol=1e-5):
-    for a, b in zip(stacked, generic):
-        assert list(a.history) == list(b.history) and a.scores.keys() == b.scores.keys()
-        for key in a.history:
-            np.testing.assert_allclose(a.history[key], b.history[key], rtol=rtol, atol=1e-6)
-        for wa, wb in zip(a.model.get_weights(), b.model.get_weights()):
-            np.testing.assert_allclose(wa, wb, rtol=rtol, atol=1e-6)
 
 
 def test_the_book_model_is_stacked(data):

@@ -12,6 +12,8 @@ from kfold.train.fused.prepare import prepare_folds
 from kfold.train.fused.runner import run_folds_fused
 from kfold.train.fused.submodels import SubmodelGraph
 
+from graph_helpers import assert_close, graphs_made
+
 
 def conv_model(optimizer="rmsprop", loss="mse", metrics=("mae",), out=1, activation=None, extra=()):
     import keras
@@ -50,10 +52,7 @@ def both(build, fold_data, monkeypatch, **config):
     """The same run on the masked-step graph (the default for these models) and on the generic one."""
     tasks = plan_folds(4, len(fold_data.y), seed=0)
     config = FitConfig(**{"epochs": 4, "batch_size": 5, "return_models": True, **config})
-    made = []
-    original = engine.make_graph
-    monkeypatch.setattr("kfold.train.fused.runner.make_graph",
-                        lambda *a: made.append(original(*a)) or made[-1])
+    made = graphs_made(monkeypatch)
     masked = run_folds_fused(build, fold_data, tasks, config)
     assert {type(g) for g in made} == {SubmodelGraph}
     with monkeypatch.context() as patch:
@@ -61,15 +60,6 @@ def both(build, fold_data, monkeypatch, **config):
         generic = run_folds_fused(build, fold_data, tasks, config)
     assert type(made[-1]) is EpochGraph
     return masked, generic
-
-
-def assert_close(masked, generic, rtol=1e-5):
-    for a, b in zip(masked, generic):
-        assert list(a.history) == list(b.history) and a.scores.keys() == b.scores.keys()
-        for key in a.history:
-            np.testing.assert_allclose(a.history[key], b.history[key], rtol=rtol, atol=1e-6)
-        for wa, wb in zip(a.model.get_weights(), b.model.get_weights()):
-            np.testing.assert_allclose(wa, wb, rtol=rtol, atol=1e-6)
 
 
 @pytest.mark.parametrize("optimizer", ["rmsprop", "adam", "sgd"])
@@ -156,9 +146,7 @@ def test_callbacks_act_on_the_fold_models_it_trains(data, monkeypatch):
         with monkeypatch.context() as patch:
             patch.setattr(engine, "USE_SUBMODELS", kind == "masked")
             patch.setattr(engine, "USE_STACKED", False)
-            made = []
-            original = engine.make_graph
-            patch.setattr("kfold.train.fused.runner.make_graph", lambda *a: made.append(original(*a)) or made[-1])
+            made = graphs_made(patch)
             tasks = plan_folds(4, len(x), seed=0)
             runs[kind] = run_folds_fused(lambda: conv_model("adam"), FoldData(x, y), tasks, FitConfig(
                 epochs=4, batch_size=5, return_models=True, callbacks=(Steer(),)))

@@ -33,7 +33,7 @@ from kfold.core.backend import import_tensorflow
 from kfold.data.arrays import to_tensors
 from kfold.train.keras_fit import doctest_model, build_model
 
-__all__ = ["batch_indices", "EpochGraph"]
+__all__ = ["batch_indices", "TrainsFoldModels", "EpochGraph"]
 
 
 def batch_indices(orders: list[np.ndarray], batch_size: int, epochs: int) -> tuple[np.ndarray, np.ndarray]:
@@ -91,7 +91,31 @@ def _flat(logs: dict) -> list:
     return [logs[key] for key in sorted(logs)]
 
 
-class EpochGraph:
+class TrainsFoldModels:
+    """The state protocol of a graph that trains the fold models' own variables: nothing to copy.
+
+    The runner calls :meth:`sync` and :meth:`release` when the fold models must
+    hold the trained state, and a checkpoint reads :meth:`held_state`; the stacked
+    graph, which trains a copy, does the work there
+    (:class:`kfold.train.fused.stacked.StackedGraph`).
+
+    Examples
+    --------
+    >>> TrainsFoldModels().held_state()
+    {}
+    """
+
+    def sync(self) -> None:
+        """Nothing to do: the fold models hold the state."""
+
+    release = sync
+
+    def held_state(self) -> dict:
+        """Nothing held apart from the fold models."""
+        return {}
+
+
+class EpochGraph(TrainsFoldModels):
     """One compiled function that trains the given folds for up to ``epochs_per_call`` epochs.
 
     Parameters
@@ -172,15 +196,6 @@ class EpochGraph:
         _, arrays = tf.while_loop(lambda e, _: e < n_epochs, epoch, (tf.constant(0), arrays),
                                   parallel_iterations=1)
         return [[array.stack() for array in fold] for fold in arrays]
-
-    def sync(self) -> None:
-        """Nothing to do: the graph trains the fold models' own variables (the stacked graph copies them)."""
-
-    release = sync
-
-    def held_state(self) -> dict:
-        """Nothing: the fold models hold the state (see the stacked graph's)."""
-        return {}
 
     def __call__(self, orders: list[list[np.ndarray]], train: list[tuple], val: list[tuple]) -> list:
         """Train ``len(orders[0])`` epochs; ``orders[k][e]`` is fold ``k``'s order in epoch ``e``."""

@@ -46,37 +46,13 @@ from typing import Any
 import numpy as np
 
 from kfold.core.backend import import_keras, import_tensorflow
-from kfold.train.fused._masked import LOSSES, epoch_logs, per_row, step_masks
+from kfold.train.fused._masked import LOSSES, METRICS, RowScores, epoch_logs, masked_epochs, metric_fns, step_masks
 
 __all__ = ["LOSSES", "METRICS", "OPTIMIZERS", "stack_reason", "StackedGraph"]
 
-METRICS = ("mean_absolute_error", "mean_squared_error", "accuracy", "binary_accuracy",
-           "categorical_accuracy", "sparse_categorical_accuracy")
 OPTIMIZERS = ("SGD", "RMSprop", "Adam", "AdamW", "Adamax", "Nadam", "Adagrad")
 _ACTIVATIONS = ("relu", "linear", "sigmoid", "tanh", "softmax", "elu", "selu", "softplus", "swish",
                 "silu", "gelu", "leaky_relu", "relu6", "softsign", "hard_sigmoid", "exponential")
-
-
-def _leaf_metrics(metric: Any) -> list:
-    inner = getattr(metric, "metrics", None)
-    if isinstance(inner, (list, tuple)) and inner and inner[0] is not metric:
-        return [m for sub in inner for m in _leaf_metrics(sub)]
-    return [metric]
-
-
-def _metric_fns(model: Any) -> list | None:
-    """``(name, fn, kwargs)`` of each compiled metric, or None if one is not a plain mean of a known fn."""
-    from keras.src.metrics.reduction_metrics import MeanMetricWrapper
-
-    found = []
-    for metric in _leaf_metrics(model._compile_metrics) if model._compile_metrics is not None else []:
-        fn = getattr(metric, "_fn", None)
-        if type(metric).__bases__[0] is not MeanMetricWrapper and type(metric) is not MeanMetricWrapper:
-            return None
-        if getattr(fn, "__name__", None) not in METRICS:
-            return None
-        found.append((metric.name, fn, dict(metric._fn_kwargs)))
-    return found
 
 
 def _model_reason(model: Any) -> str | None:
@@ -97,7 +73,7 @@ def _model_reason(model: Any) -> str | None:
         return "a layer is frozen (trainable=False)"
     if getattr(loss, "__name__", loss) not in LOSSES:
         return f"loss {loss!r} is not one of {LOSSES}"
-    if _metric_fns(model) is None:
+    if metric_fns(model) is None:
         return "a metric is not one of " + ", ".join(METRICS)
     opt = model.optimizer
     if type(opt).__name__ not in OPTIMIZERS or type(opt).__module__.split(".")[0] != "keras":
@@ -111,7 +87,7 @@ def _signature(model: Any) -> tuple:
     config = {k: v for k, v in model.optimizer.get_config().items() if k != "name"}
     return ([(layer.units, layer.use_bias, layer.activation.__name__, tuple(layer.kernel.shape))
              for layer in model.layers], str(model.loss), str(config),
-            [(name, fn.__name__) for name, fn, _ in _metric_fns(model)])
+            [(name, fn.__name__) for name, fn, _ in metric_fns(model)])
 
 
 def stack_reason(models: list, train: list, val: list, n_train: list, batch_size: int) -> str | None:
@@ -183,10 +159,7 @@ class StackedGraph:
         self.optimizer.build(self.variables)
         self._slots = self._optimizer_pairs(padded)
         self.load()  # raises ValueError if the folds' optimizer states cannot be stacked
-        loss = keras.losses.get(first.loss)
-        self.loss_fn = getattr(loss, "fn", loss)
-        self.metrics = _metric_fns(first)
-        self.keys = sorted(["loss", *[name for name, _, _ in self.metrics]])
+        self.scores = RowScores(first)
         self.n_train = np.array([int(t[0].shape[0]) for t in self._pad(train)])
         self.n_val = np.array([int(v[0].shape[0]) for v in self._pad(val)], np.float32)
         self.rows = int(self.n_train.max())  # the training rows of fold k start at k * rows
@@ -284,13 +257,6 @@ class StackedGraph:
             h = layer.activation(h)
         return h
 
-    def _values(self, y: Any, pred: Any, loss: Any = None) -> dict:
-        """Per row, the loss and each metric, by key."""
-        values = {"loss": per_row(self.loss_fn, y, pred) if loss is None else loss}
-        for name, fn, kwargs in self.metrics:
-            values[name] = per_row(fn, y, pred, **kwargs)
-        return values
-
     def _validation(self, x_val: list, y_val: list) -> list:
         """Each fold's summed validation loss and metrics, by key: one fold at a time, on its own rows.
 
@@ -298,8 +264,8 @@ class StackedGraph:
         of rows, so padding a fold to its group's largest part would tie its numbers to the group.
         """
         tf = import_tensorflow()
-        values = [self._values(y, self._forward(x, k)) for k, (x, y) in enumerate(zip(x_val, y_val))]
-        return [tf.stack([tf.reduce_sum(v[key]) for v in values]) for key in self.keys]
+        values = [self.scores.values(y, self._forward(x, k)) for k, (x, y) in enumerate(zip(x_val, y_val))]
+        return [tf.stack([tf.reduce_sum(v[key]) for v in values]) for key in self.scores.keys]
 
     def _step(self, x: Any, y: Any, index: Any, mask: Any) -> list:
         """One optimizer step of every fold on rows ``index`` (K, batch) where ``mask`` (K, batch) is 1.
@@ -313,34 +279,19 @@ class StackedGraph:
         x, y = tf.gather(x, index), tf.gather(y, index)
         with tf.GradientTape() as tape:
             pred = self._forward(x)
-            losses = per_row(self.loss_fn, y, pred)
+            losses = self.scores.loss(y, pred)
             # the folds share no variable: the gradient of the sum for fold k's weights is that of fold k's loss
             loss = tf.reduce_sum(tf.reduce_sum(losses * mask, axis=1) / tf.reduce_sum(mask, axis=1))
         self.optimizer.apply(tape.gradient(loss, self.variables), self.variables)
-        values = self._values(y, pred, losses)
-        return [tf.reduce_sum(values[key] * mask, axis=1) for key in self.keys]
+        values = self.scores.values(y, pred, losses)
+        return [tf.reduce_sum(values[key] * mask, axis=1) for key in self.scores.keys]
 
     def _epochs(self, n_epochs: Any, index: Any, data: tuple) -> list:
         tf = import_tensorflow()
-        k, steps = self.width, int(index.shape[1])  # index: (epochs, steps, K, batch)
-        (x, y, x_val, y_val), masks = data, tf.constant(self.masks)
-        n_train, n_val = tf.constant(self.n_train.astype(np.float32)), tf.constant(self.n_val)
-        arrays = [tf.TensorArray(tf.float32, size=self.epochs_per_call, element_shape=[k])
-                  for _ in range(2 * len(self.keys))]
-
-        def epoch(e: Any, arrays: list) -> tuple:
-            def step(i: Any, *sums: Any) -> tuple:
-                return (i + 1, *[a + b for a, b in zip(sums, self._step(x, y, index[e, i], masks[i]))])
-
-            sums = tf.while_loop(lambda i, *_: i < steps, step, (tf.constant(0), *[tf.zeros([k]) for _ in self.keys]),
-                                 parallel_iterations=1)[1:]
-            logs = [s / n_train for s in sums]
-            logs += [s / n_val for s in self._validation(x_val, y_val)]
-            return e + 1, [array.write(e, value) for array, value in zip(arrays, logs)]
-
-        _, arrays = tf.while_loop(lambda e, _: e < n_epochs, epoch, (tf.constant(0), arrays),
-                                  parallel_iterations=1)
-        return [array.stack() for array in arrays]
+        (x, y, x_val, y_val), masks = data, tf.constant(self.masks)  # index: (epochs, steps, K, batch)
+        return masked_epochs(n_epochs, self.epochs_per_call, int(index.shape[1]), len(self.scores.keys),
+                             self.n_train, self.n_val, lambda e, i: self._step(x, y, index[e, i], masks[i]),
+                             lambda: self._validation(x_val, y_val))
 
     def _index(self, orders: list[list[np.ndarray]]) -> np.ndarray:
         """Every step's rows, ``(epochs_per_call, steps, K, batch)``; the partial batch padded with row 0."""
@@ -362,7 +313,7 @@ class StackedGraph:
         data = self._tensors(train, val)
         out = [np.asarray(v) for v in self._function(tf.constant(n_epochs), tf.constant(self._index(orders)), data)]
         self._dirty = True  # the fold models get the new state at sync()
-        return epoch_logs(out, self.keys, self.k, n_epochs)
+        return epoch_logs(out, self.scores.keys, self.k, n_epochs)
 
 
 def doctest_stacked() -> list:

@@ -28,7 +28,7 @@ weights) is a change to the variables this graph trains.
 It applies (:func:`submodel_reason` says why not) with XLA, for
 one input array and one output of shape ``(batch, units)``, no sample weights, the
 same number of steps per epoch in every fold, a loss and metrics from
-:data:`kfold.train.fused.stacked.LOSSES` and ``METRICS``, a model class and
+:data:`kfold.train.fused._masked.LOSSES` and ``METRICS``, a model class and
 layers that are Keras' own (a model of one's own may train otherwise), without
 regularizers, masks (``Masking``, ``mask_zero``) or batch statistics (no
 ``BatchNormalization``: padding rows would enter its statistics).
@@ -40,9 +40,9 @@ from typing import Any
 
 import numpy as np
 
-from kfold.core.backend import import_keras, import_tensorflow
-from kfold.train.fused._masked import epoch_logs, per_row, step_masks
-from kfold.train.fused.stacked import LOSSES, _metric_fns
+from kfold.core.backend import import_tensorflow
+from kfold.train.fused._masked import LOSSES, RowScores, epoch_logs, masked_epochs, metric_fns, step_masks
+from kfold.train.fused.graph import TrainsFoldModels
 
 __all__ = ["submodel_reason", "SubmodelGraph"]
 
@@ -72,7 +72,7 @@ def _model_reason(model: Any) -> str | None:
         return "not one input and one output of shape (batch, units)"
     if getattr(model.loss, "__name__", model.loss) not in LOSSES:
         return f"loss {model.loss!r} is not one of {LOSSES}"
-    if _metric_fns(model) is None:
+    if metric_fns(model) is None:
         return "a metric is not a plain mean of a known function"
     return None
 
@@ -104,7 +104,7 @@ def submodel_reason(models: list, train: list, n_train: list, batch_size: int) -
     return None
 
 
-class SubmodelGraph:
+class SubmodelGraph(TrainsFoldModels):
     """The fold models trained side by side, up to ``epochs_per_call`` epochs a call, one masked step for all.
 
     The same call as :class:`kfold.train.fused.graph.EpochGraph`: each fold's epoch
@@ -120,33 +120,19 @@ class SubmodelGraph:
 
     def __init__(self, models: list, n_train: list[int], n_val: list[int], batch_size: int,
                  val_batch_sizes: list[int], jit_compile: bool, epochs_per_call: int = 1) -> None:
-        keras, tf = import_keras(), import_tensorflow()
+        tf = import_tensorflow()
         self.models, self.batch_size = models, batch_size
         self.n_train, self.n_val = np.array(n_train), list(n_val)
         self.val_batch_sizes, self.epochs_per_call = list(val_batch_sizes), max(1, int(epochs_per_call))
-        loss = keras.losses.get(models[0].loss)
-        self.loss_fn = getattr(loss, "fn", loss)
-        self.metrics = _metric_fns(models[0])
-        self.keys = sorted(["loss", *[name for name, _, _ in self.metrics]])
+        self.scores = RowScores(models[0])
         self.masks = step_masks(self.n_train, batch_size)
         self._function = tf.function(functools.partial(self._epochs), jit_compile=jit_compile, autograph=False)
 
-    def sync(self) -> None:
-        """Nothing to do: the graph trains the fold models' own variables."""
-
-    release = sync
-
-    def held_state(self) -> dict:
-        """Nothing: the fold models hold the state (see the stacked graph's)."""
-        return {}
-
     def _sums(self, y: Any, pred: Any, mask: Any = None, loss: Any = None) -> list:
-        """The summed per-row loss and metrics (of the rows where ``mask`` is 1), in ``self.keys`` order."""
+        """The summed per-row loss and metrics (of the rows where ``mask`` is 1), in ``scores.keys`` order."""
         tf = import_tensorflow()
-        values = {"loss": per_row(self.loss_fn, y, pred) if loss is None else loss}
-        for name, fn, kwargs in self.metrics:
-            values[name] = per_row(fn, y, pred, **kwargs)
-        return [tf.reduce_sum(values[key] if mask is None else values[key] * mask) for key in self.keys]
+        values = self.scores.values(y, pred, loss)
+        return [tf.reduce_sum(values[key] if mask is None else values[key] * mask) for key in self.scores.keys]
 
     def _step(self, train: list, index: Any, mask: Any) -> list:
         """One optimizer step of every fold on its rows ``index[k]`` where ``mask[k]`` is 1; per key, (K,) sums."""
@@ -154,7 +140,7 @@ class SubmodelGraph:
         batches = [(tf.gather(x, index[k]), tf.gather(y, index[k])) for k, (x, y, _) in enumerate(train)]
         with tf.GradientTape() as tape:
             preds = [model(x, training=True) for model, (x, _) in zip(self.models, batches)]
-            rows = [per_row(self.loss_fn, y, pred) for (_, y), pred in zip(batches, preds)]
+            rows = [self.scores.loss(y, pred) for (_, y), pred in zip(batches, preds)]
             # each fold's masked mean; the folds share no variable, so each gets its own loss's gradient
             loss = tf.add_n([tf.reduce_sum(r * mask[k]) / tf.reduce_sum(mask[k]) for k, r in enumerate(rows)])
         variables = [model.trainable_variables for model in self.models]
@@ -162,14 +148,14 @@ class SubmodelGraph:
         for model, g, v in zip(self.models, grads, variables):
             model.optimizer.apply(g, v)
         sums = [self._sums(y, pred, mask[k], rows[k]) for k, ((_, y), pred) in enumerate(zip(batches, preds))]
-        return [tf.stack([s[j] for s in sums]) for j in range(len(self.keys))]
+        return [tf.stack([s[j] for s in sums]) for j in range(len(self.scores.keys))]
 
     def _validate(self, k: int, data: tuple) -> list:
         """Fold ``k``'s summed validation loss and metrics: its batches cut with static slices."""
         tf = import_tensorflow()
         (x, y, _), model, n, size = data, self.models[k], self.n_val[k], self.val_batch_sizes[k]
         n_full = n // size
-        sums = [tf.zeros([]) for _ in self.keys]
+        sums = [tf.zeros([]) for _ in self.scores.keys]
         if n_full:
             xs = tf.reshape(x[:n_full * size], [n_full, size, *x.shape[1:]])
             ys = tf.reshape(y[:n_full * size], [n_full, size, *y.shape[1:]])
@@ -182,27 +168,18 @@ class SubmodelGraph:
             sums = [a + b for a, b in zip(sums, rest)]
         return list(sums)
 
+    def _validation(self, val: list) -> list:
+        """Per key, the K folds' summed validation values (each fold on its own part)."""
+        tf = import_tensorflow()
+        sums = [self._validate(k, part) for k, part in enumerate(val)]
+        return [tf.stack([s[j] for s in sums]) for j in range(len(self.scores.keys))]
+
     def _epochs(self, n_epochs: Any, index: Any, train: list, val: list) -> list:
         tf = import_tensorflow()
-        k, steps, masks = len(self.models), int(index.shape[1]), tf.constant(self.masks)
-        n_train = tf.constant(self.n_train.astype(np.float32))
-        n_val = tf.constant(np.array(self.n_val, np.float32))
-        arrays = [tf.TensorArray(tf.float32, size=self.epochs_per_call, element_shape=[k])
-                  for _ in range(2 * len(self.keys))]
-
-        def epoch(e: Any, arrays: list) -> tuple:
-            def step(i: Any, *sums: Any) -> tuple:
-                return (i + 1, *[a + b for a, b in zip(sums, self._step(train, index[e, i], masks[i]))])
-
-            sums = tf.while_loop(lambda i, *_: i < steps, step, (tf.constant(0), *[tf.zeros([k]) for _ in self.keys]),
-                                 parallel_iterations=1)[1:]
-            val_sums = [self._validate(j, part) for j, part in enumerate(val)]
-            logs = [s / n_train for s in sums]
-            logs += [tf.stack([v[j] for v in val_sums]) / n_val for j in range(len(self.keys))]
-            return e + 1, [array.write(e, value) for array, value in zip(arrays, logs)]
-
-        _, arrays = tf.while_loop(lambda e, _: e < n_epochs, epoch, (tf.constant(0), arrays), parallel_iterations=1)
-        return [array.stack() for array in arrays]
+        masks = tf.constant(self.masks)  # index: (epochs, steps, K, batch)
+        return masked_epochs(n_epochs, self.epochs_per_call, int(index.shape[1]), len(self.scores.keys),
+                             self.n_train, np.array(self.n_val), lambda e, i: self._step(train, index[e, i], masks[i]),
+                             lambda: self._validation(val))
 
     def _index(self, orders: list[list[np.ndarray]]) -> np.ndarray:
         """Every step's rows of each fold's own part, ``(epochs_per_call, steps, K, batch)``; padding is row 0."""
@@ -218,7 +195,7 @@ class SubmodelGraph:
         if not 1 <= n_epochs <= self.epochs_per_call:
             raise ValueError(f"{n_epochs} epochs in one call, expected 1 to {self.epochs_per_call}")
         out = self._function(tf.constant(n_epochs), tf.constant(self._index(orders)), list(train), list(val))
-        return epoch_logs([np.asarray(v) for v in out], self.keys, len(self.models), n_epochs)
+        return epoch_logs([np.asarray(v) for v in out], self.scores.keys, len(self.models), n_epochs)
 
 
 def doctest_submodels() -> list:

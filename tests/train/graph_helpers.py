@@ -1,0 +1,27 @@
+"""What the fused graph tests share: which graphs a run made, and two runs' outcomes compared to rounding."""
+from __future__ import annotations
+
+import numpy as np
+
+from kfold.train.fused import engine
+
+
+def graphs_made(patch) -> list:
+    """Record every graph the fused runner makes from now on (``patch``: a pytest monkeypatch)."""
+    made = []
+
+    def make_graph(*args):
+        made.append(engine.make_graph(*args))
+        return made[-1]
+    patch.setattr("kfold.train.fused.runner.make_graph", make_graph)
+    return made
+
+
+def assert_close(outcomes, others, rtol=1e-5):
+    """The same keys, and histories and final weights equal to float rounding, fold by fold."""
+    for a, b in zip(outcomes, others):
+        assert list(a.history) == list(b.history) and a.scores.keys() == b.scores.keys()
+        for key in a.history:
+            np.testing.assert_allclose(a.history[key], b.history[key], rtol=rtol, atol=1e-6)
+        for wa, wb in zip(a.model.get_weights(), b.model.get_weights()):
+            np.testing.assert_allclose(wa, wb, rtol=rtol, atol=1e-6)
