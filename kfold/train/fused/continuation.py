@@ -24,12 +24,19 @@ their model and layer classes (Keras' own only: a custom layer could change the
 graph unseen), configs, compile configs (the optimizer's with its learning rate
 left out), variables, data shapes, batch size, fold sizes and epochs per call
 are all equal. Runs that return their models are never pooled.
+
+Outside a search, :func:`recent_graphs` is each thread's pool of the last
+:data:`RECENT_ARCHITECTURES` architectures it trained: ``cross_validate`` run again
+(a notebook cell run twice, another seed or learning rate) trains on the graph
+compiled the first time, with the same numbers, bit for bit. It lends only a free
+slot (a run inside a run's callback gets graphs of its own).
 """
 from __future__ import annotations
 
 import contextlib
 import contextvars
 import json
+import threading
 import time
 from typing import Any, Callable, Iterator
 
@@ -38,14 +45,20 @@ import numpy as np
 from kfold.core.backend import import_tensorflow
 from kfold.results.outcome import FoldOutcome
 from kfold.train.fold import FitConfig, FoldData, FoldTask
+from kfold.train.fused import engine
 from kfold.train.fused.checkpoint import FusedState, fits, restore
 from kfold.train.fused.engine import epochs_per_call, use_xla
 from kfold.train.fused.prepare import FusedFold, prepare_folds  # prepare_folds: the examples
 from kfold.train.fused.runner import _fold_outcomes, _fused_runner
 
-__all__ = ["architecture_key", "GraphPool", "ContinuedFolds", "sharing_graphs", "active_pool"]
+__all__ = ["architecture_key", "GraphPool", "ContinuedFolds", "sharing_graphs", "active_pool",
+           "recent_graphs", "RECENT_ARCHITECTURES", "REUSE_GRAPHS"]
 
 _POOL: contextvars.ContextVar = contextvars.ContextVar("kfold_graph_pool", default=None)
+# outside a search, a later run of one of the last few architectures a thread trained reuses its graph
+RECENT_ARCHITECTURES = 4
+REUSE_GRAPHS = True
+_RECENT = threading.local()
 
 
 def _state_variables(model: Any) -> list:
@@ -99,7 +112,7 @@ def architecture_key(folds: list[FusedFold], config: FitConfig) -> str | None:
         return None
     sizes = [(f.task.fold, f.n_train, f.n_val) for f in folds]
     return json.dumps([keys.pop(), sizes, config.batch_size, epochs_per_call(folds, config),
-                       all(use_xla(f.model) for f in folds)])
+                       all(use_xla(f.model) for f in folds), engine.USE_STACKED, engine.USE_SUBMODELS])
 
 
 class GraphCache(dict):
@@ -136,7 +149,10 @@ class GraphPool:
     """Compiled fused graphs shared by the runs of a search that have one architecture.
 
     ``graphs_made`` counts the graphs traced and compiled so far (each once, at
-    its first call): the number a test or a benchmark reads.
+    its first call): the number a test or a benchmark reads. With ``max_slots``
+    (the pool of :func:`recent_graphs`), it keeps the slots of that many
+    architectures, the least recently lent one dropped first, and lends a slot only
+    while no other run holds it.
 
     Examples
     --------
@@ -145,10 +161,23 @@ class GraphPool:
     (0, 0)
     """
 
-    def __init__(self) -> None:
+    def __init__(self, max_slots: int | None = None) -> None:
         self.slots: dict[str, _Slot] = {}
         self._slot_of: dict[int, _Slot] = {}
-        self.graphs_made = 0
+        self.graphs_made, self.max_slots = 0, max_slots
+
+    def _recent_slot(self, key: str) -> _Slot | None:
+        """``key``'s slot, now the most recently lent; None if another run holds it."""
+        slot = self.slots.get(key)
+        if slot is None or slot.owner is not None:
+            return None
+        self.slots[key] = self.slots.pop(key)
+        return slot
+
+    def _make_room(self) -> None:
+        free = [key for key, slot in self.slots.items() if slot.owner is None]
+        for key in free[:max(0, len(self.slots) - self.max_slots + 1)]:
+            del self.slots[key]
 
     def lend(self, folds: list[FusedFold], config: FitConfig, owner: Any) -> GraphCache:
         """The graphs for ``folds`` (freshly prepared); with a slot of their architecture, they train its models.
@@ -158,10 +187,12 @@ class GraphPool:
         holds the slot until :meth:`give_back`, or until another run is lent it.
         """
         key = architecture_key(folds, config)
-        if key is None:
+        if key is None or (self.max_slots is not None and key in self.slots and self._recent_slot(key) is None):
             return GraphCache(self)
         slot = self.slots.get(key)
         if slot is None:
+            if self.max_slots is not None:
+                self._make_room()
             slot = self.slots[key] = _Slot([f.model for f in folds], self)
         else:
             self._stash_owner(slot)
@@ -308,6 +339,25 @@ def sharing_graphs(pool: GraphPool | None = None) -> Iterator[GraphPool]:
         yield pool
     finally:
         _POOL.reset(token)
+
+
+def recent_graphs() -> GraphPool | None:
+    """This thread's pool of the graphs of its last :data:`RECENT_ARCHITECTURES` architectures (None: off).
+
+    What a fused run outside a search trains with (:func:`kfold.train.strategy.run_folds`);
+    :data:`REUSE_GRAPHS` False turns it off (a benchmark of cold runs).
+
+    Examples
+    --------
+    >>> recent_graphs() is recent_graphs(), recent_graphs().max_slots == RECENT_ARCHITECTURES
+    (True, True)
+    """
+    if not REUSE_GRAPHS:
+        return None
+    pool = getattr(_RECENT, "pool", None)
+    if pool is None:
+        pool = _RECENT.pool = GraphPool(max_slots=RECENT_ARCHITECTURES)
+    return pool
 
 
 def active_pool() -> GraphPool | None:

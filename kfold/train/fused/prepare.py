@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import math
+import time
 from typing import Any, Callable, Iterator
 
 import numpy as np
@@ -22,7 +24,8 @@ from kfold.data.preprocessing import apply_preprocess, fit_preprocess
 from kfold.train.callbacks import fill_paths
 from kfold.train.keras_fit import build_model
 
-__all__ = ["NotFusable", "check_model_fusable", "EpochOrders", "class_weights", "FusedFold", "prepare_folds"]
+__all__ = ["NotFusable", "check_model_fusable", "EpochOrders", "class_weights", "FusedFold", "prepare_folds",
+           "COLLECT_EVERY_S"]
 
 
 class NotFusable(ValueError):
@@ -156,6 +159,47 @@ def _symbolic_batch(part: Any) -> Any:
     return tf.nest.map_structure(lambda t: keras.KerasTensor((None, *t.shape[1:]), t.dtype.name), part)
 
 
+# A full garbage collection walks every live object: about 0.17 s once TensorFlow is imported, whatever
+# there is to free, a tenth of a short fused run. A fused run forces one before its first model at most
+# once in this many seconds; Python's own collections run meanwhile.
+COLLECT_EVERY_S = 60.0
+_last_collection = [-math.inf]
+
+
+def _collection_due() -> bool:
+    """Whether this fused run should collect garbage before its first model (then noted as done)."""
+    now = time.monotonic()
+    if now - _last_collection[0] < COLLECT_EVERY_S:
+        return False
+    _last_collection[0] = now
+    return True
+
+
+def _build_state(model: Any, train: tuple) -> None:
+    """Create the model's metric and optimizer variables (and its weights), as ``model.fit`` would first.
+
+    A model of Keras' own classes already built (``keras.Input`` given) with one
+    output gets its compiled loss and metrics built from its symbolic output and its
+    optimizer from its weights: the same variables as Keras' ``_symbolic_build``,
+    without tracing the model, loss and metrics three times (a fifth of a short
+    run's set-up). Any other model goes through ``_symbolic_build``.
+    """
+    keras = import_keras()
+    outputs = getattr(model, "outputs", None) if type(model).__module__.startswith("keras.") else None
+    y = train[1]
+    if outputs and len(outputs) == 1 and train[2] is None and import_tensorflow().is_tensor(y) and \
+            all(layer.built for layer in model._flatten_layers()):
+        y_spec = keras.KerasTensor((None, *y.shape[1:]), y.dtype.name)
+        for compiled in (model._compile_metrics, model._compile_loss):
+            if compiled is not None and not compiled.built:
+                compiled.build(y_spec, outputs[0])
+        if not model.optimizer.built:
+            model.optimizer.build(model.trainable_variables)
+        model._post_build()
+        return
+    model._symbolic_build(data_batch=tuple(_symbolic_batch(p) for p in train))
+
+
 def _prepare(build_fn: Callable, data: FoldData, task: FoldTask, config: FitConfig,
              free_memory: bool) -> FusedFold:
     """Preprocess the fold's rows, build its model (weights, metrics, optimizer) and callbacks."""
@@ -174,7 +218,7 @@ def _prepare(build_fn: Callable, data: FoldData, task: FoldTask, config: FitConf
     if reason:
         raise NotFusable(reason)
     try:  # create every variable now: the compiled graph may not create any
-        model._symbolic_build(data_batch=tuple(_symbolic_batch(p) for p in train))
+        _build_state(model, train)
     except Exception as error:  # noqa: BLE001 - any failure means "run it sequentially"
         raise NotFusable(f"the model could not be built for fused training ({error})") from error
     n_train = n_samples(x_train)
@@ -205,7 +249,7 @@ def prepare_folds(build_fn: Callable[[], Any], data: FoldData, tasks: list[FoldT
 
     Keras' session is cleared before each model, as in :func:`kfold.train.keras_fit.build_model`
     (so layer names, and the log keys derived from them, are those of the
-    sequential path), but memory is collected only once.
+    sequential path), but garbage is collected at most once (see :data:`COLLECT_EVERY_S`).
 
     Examples
     --------
@@ -215,6 +259,7 @@ def prepare_folds(build_fn: Callable[[], Any], data: FoldData, tasks: list[FoldT
     ...                                                 tasks, FitConfig(epochs=1))]
     [3]
     """
-    folds = [_prepare(build_fn, data, task, config, free_memory=i == 0) for i, task in enumerate(tasks)]
+    collect = _collection_due()
+    folds = [_prepare(build_fn, data, task, config, free_memory=collect and i == 0) for i, task in enumerate(tasks)]
     _check_independent(folds)
     return folds

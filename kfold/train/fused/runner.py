@@ -387,10 +387,12 @@ def run_folds_fused(build_fn: Callable[[], Any], data: FoldData, tasks: list[Fol
     runner = _fused_runner(build_fn, data, tasks, config, pool, jit_compile=jit_compile, progress=progress,
                            checkpoints=checkpoints)
     folds, state = runner.folds, checkpoints.load() if checkpoints is not None else None
-    runner.run(state if fits(folds, state) else None)
-    outcomes = _fold_outcomes(folds, config, (time.perf_counter() - start) / len(folds))
-    if pool is not None:
-        pool.give_back(folds)
+    try:
+        runner.run(state if fits(folds, state) else None)
+        outcomes = _fold_outcomes(folds, config, (time.perf_counter() - start) / len(folds))
+    finally:
+        if pool is not None:
+            pool.give_back(folds)
     if runner.interrupted and not runner.epochs_done:
         raise KeyboardInterrupt  # before the first epoch ended: nothing to return
     if runner.interrupted:

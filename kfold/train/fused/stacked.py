@@ -15,8 +15,9 @@ resumed fold matches). Three things keep that, each measured: the fold axis is a
 least 2 (XLA simplifies an axis of 1 away and then rounds a matrix-vector product
 otherwise; beside a lone fold trains a copy of fold 0), every fold's batch loss is
 its masked mean (whether or not another fold has a partial batch), and validation
-runs fold by fold on each fold's own rows (a matrix-vector product rounds by the
-number of rows). Each fold's gradient is that of its own loss (the folds' losses
+runs on each fold's own rows, unpadded (a matrix-vector product rounds by the
+number of rows): the folds whose held-out parts have the same number of rows are
+validated together, batched as in training, a lone one beside a copy of itself. Each fold's gradient is that of its own loss (the folds' losses
 are summed, and no variable is shared), the batches are the generic path's (the
 same orders, the same full and partial batches), the loss and metrics are the
 compiled ones, averaged as Keras averages them. Batched matmuls and masked sums
@@ -121,6 +122,20 @@ def stack_reason(models: list, train: list, val: list, n_train: list, batch_size
     return None
 
 
+def _val_groups(n_val: np.ndarray) -> list[tuple]:
+    """The folds (of the graph's fold axis) whose held-out parts have one size, each group at least two wide.
+
+    Examples
+    --------
+    >>> _val_groups(np.array([16, 16, 15, 15, 14]))
+    [(0, 1), (2, 3), (4, 4)]
+    """
+    groups: dict = {}
+    for k, n in enumerate(n_val):
+        groups.setdefault(int(n), []).append(k)
+    return [tuple(g) if len(g) > 1 else (g[0], g[0]) for g in groups.values()]
+
+
 def _stack(parts: list) -> Any:
     """The folds' parts stacked on a new first axis, the shorter ones padded with zero rows."""
     tf = import_tensorflow()
@@ -162,6 +177,7 @@ class StackedGraph:
         self.scores = RowScores(first)
         self.n_train = np.array([int(t[0].shape[0]) for t in self._pad(train)])
         self.n_val = np.array([int(v[0].shape[0]) for v in self._pad(val)], np.float32)
+        self.val_groups = _val_groups(self.n_val)
         self.rows = int(self.n_train.max())  # the training rows of fold k start at k * rows
         self._data, self._sources = None, None
         self.masks = step_masks(self.n_train, batch_size)
@@ -182,7 +198,9 @@ class StackedGraph:
             x, y = _stack([t[0] for t in train]), _stack([t[1] for t in train])
             self._data = (tf.reshape(x, [self.width * self.rows, *x.shape[2:]]),
                           tf.reshape(y, [self.width * self.rows, *y.shape[2:]]),
-                          [v[0] for v in val], [v[1] for v in val])  # validation: each fold's own, unpadded
+                          # validation: each group's parts of one size stacked, unpadded
+                          [tf.stack([val[k][0] for k in group]) for group in self.val_groups],
+                          [tf.stack([val[k][1] for k in group]) for group in self.val_groups])
             self._sources = sources
         return self._data
 
@@ -240,32 +258,45 @@ class StackedGraph:
         self._dirty = False
 
     def release(self) -> None:
-        """:meth:`sync`, then hand the state back to the fold models: the next call loads it from them."""
+        """:meth:`sync`, then hand the state back to the fold models: the next call loads it from them.
+
+        The run's data are let go too (a graph kept for later runs must not hold them).
+        """
         self.sync()
         self._loaded = False
+        self._data = self._sources = None
 
-    def _forward(self, x: Any, fold: int | None = None) -> Any:
-        """Predictions of every fold on its rows ``x`` (K, B, in), or of one ``fold`` on ``x`` (B, in)."""
+    def _forward(self, x: Any, folds: tuple | None = None) -> Any:
+        """Predictions of every fold on its rows ``x`` (K, B, in), or of the given ``folds`` (a group) on theirs."""
         tf = import_tensorflow()
+        if folds == tuple(range(self.width)):
+            folds = None
         h, i = x, 0
         for layer in self.models[0].layers:
-            h = tf.matmul(h, self.variables[i] if fold is None else self.variables[i][fold])
+            h = tf.matmul(h, self.variables[i] if folds is None else tf.gather(self.variables[i], folds))
             i += 1
             if layer.use_bias:
-                h = h + (self.variables[i][:, None, :] if fold is None else self.variables[i][fold])
+                h = h + (self.variables[i] if folds is None else tf.gather(self.variables[i], folds))[:, None, :]
                 i += 1
             h = layer.activation(h)
         return h
 
     def _validation(self, x_val: list, y_val: list) -> list:
-        """Each fold's summed validation loss and metrics, by key: one fold at a time, on its own rows.
+        """Each fold's summed validation loss and metrics, by key: a group of same-sized folds at a time.
 
-        Its own rows, unpadded: how XLA rounds a matrix-vector product depends on the number
-        of rows, so padding a fold to its group's largest part would tie its numbers to the group.
+        Each fold's own rows, unpadded: how XLA rounds a matrix-vector product depends on the
+        number of rows, so padding a fold to its group's largest part would tie its numbers to
+        the group. A batch of two or more folds rounds each fold alike (XLA simplifies a batch
+        of one away), so a lone fold is validated beside a copy of itself.
         """
         tf = import_tensorflow()
-        values = [self.scores.values(y, self._forward(x, k)) for k, (x, y) in enumerate(zip(x_val, y_val))]
-        return [tf.stack([tf.reduce_sum(v[key]) for v in values]) for key in self.scores.keys]
+        sums: dict = {}
+        for group, x, y in zip(self.val_groups, x_val, y_val):
+            values = self.scores.values(y, self._forward(x, group))
+            totals = [tf.reduce_sum(values[key], axis=1) for key in self.scores.keys]  # (group,) each
+            for j, k in enumerate(group):
+                sums.setdefault(k, [total[j] for total in totals])
+        return [tf.stack([sums[k][i] for k in range(self.width)]) for i in range(len(self.scores.keys))]
 
     def _step(self, x: Any, y: Any, index: Any, mask: Any) -> list:
         """One optimizer step of every fold on rows ``index`` (K, batch) where ``mask`` (K, batch) is 1.

@@ -156,7 +156,9 @@ class SubmodelGraph(TrainsFoldModels):
         (x, y, _), model, n, size = data, self.models[k], self.n_val[k], self.val_batch_sizes[k]
         n_full = n // size
         sums = [tf.zeros([]) for _ in self.scores.keys]
-        if n_full:
+        if n_full == 1:  # the whole part in one batch (the usual case): no loop
+            sums = self._sums(y[:size], model(x[:size], training=False))
+        elif n_full:
             xs = tf.reshape(x[:n_full * size], [n_full, size, *x.shape[1:]])
             ys = tf.reshape(y[:n_full * size], [n_full, size, *y.shape[1:]])
 
