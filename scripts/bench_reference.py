@@ -15,7 +15,17 @@ validation after every epoch; the same data, folds and model for both sides):
 * ``dropout``: 13-64-Dropout(0.3)-64-1, 4 folds x 200 epochs, batch 16, against
   ``impl="submodels"`` (kfold's masked-step graph, XLA);
 * ``conv1d``: Reshape -> Conv1D(16, 3) -> Flatten -> Dense(1), same folds, against
-  ``impl="submodels"``.
+  ``impl="submodels"``;
+* ``two-input``: a functional model of two inputs (Boston's first 8 and last 5
+  columns), a Dense(32) branch each, concatenated, Dense(64), Dense(1); kfold is given
+  the two arrays. The reference takes one array, so it trains the same layers behind
+  one 13-column input that the model slices into the two (the same work, and two
+  slices more), against ``impl="submodels"``.
+
+A run of an architecture trained before in the process reuses its compiled graph
+(``kfold.train.fused.continuation.recent_graphs``): in the interleaved repetitions,
+kfold's first run of each workload compiles, the later ones do not. ``--cold`` turns
+that off (``REUSE_GRAPHS = False``), so every kfold run compiles, as the reference's do.
 
 Repetitions are interleaved (the order rotates each repetition) so both sides see
 the same machine load; the ratio is kfold / reference per repetition, and the
@@ -66,6 +76,26 @@ def book_model(dropout: bool = False, conv: bool = False) -> Callable[[], Any]:
                       *([keras.layers.Dropout(0.3)] if dropout else []),
                       keras.layers.Dense(64, activation="relu")]
         model = keras.Sequential([keras.Input((13,)), *layers, keras.layers.Dense(1)])
+        model.compile(optimizer="rmsprop", loss="mse", metrics=["mae"])
+        return model
+    return build
+
+
+def two_inputs(split: bool) -> Callable[[], Any]:
+    """The two-input model; ``split``: behind one 13-column input that it slices (for the reference)."""
+    def build() -> Any:
+        import keras
+
+        if split:
+            whole = keras.Input((13,))
+            inputs, (a, b) = whole, (whole[:, :8], whole[:, 8:])
+        else:
+            a, b = keras.Input((8,)), keras.Input((5,))
+            inputs = [a, b]
+        merged = keras.layers.Concatenate()([keras.layers.Dense(32, activation="relu")(a),
+                                             keras.layers.Dense(32, activation="relu")(b)])
+        out = keras.layers.Dense(1)(keras.layers.Dense(64, activation="relu")(merged))
+        model = keras.Model(inputs, out)
         model.compile(optimizer="rmsprop", loss="mse", metrics=["mae"])
         return model
     return build
@@ -129,33 +159,43 @@ def run_ref(ref: Any, build: Callable, x: Any, y: Any, folds: list, epochs: int,
             "val_mae": float(history["val_metric"][-1].mean())}
 
 
-WORKLOADS = {  # name: (build, epochs, batch, reference impl)
+WORKLOADS = {  # name: (build, epochs, batch, reference impl[, the reference's build])
     "boston-b1": (book_model(), 500, 1, "stacked"),
     "boston-b16": (book_model(), 500, 16, "stacked"),
     "dropout": (book_model(dropout=True), 200, 16, "submodels"),
     "conv1d": (book_model(conv=True), 200, 16, "submodels"),
+    "two-input": (two_inputs(split=False), 200, 16, "submodels", two_inputs(split=True)),
 }
+SPLIT = {"two-input": lambda x: [x[:, :8], x[:, 8:]]}  # kfold's inputs of a workload, from Boston's x
 
 
-def run_reference_benchmark(directory: str, repeats: int, only: str | None = None, quick: bool = False) -> dict:
-    """Every workload, ``repeats`` interleaved repetitions of kfold and the reference; the raw numbers."""
+def run_reference_benchmark(directory: str, repeats: int, only: str | None = None, quick: bool = False,
+                            cold: bool = False) -> dict:
+    """Every workload, ``repeats`` interleaved repetitions of kfold and the reference; the raw numbers.
+
+    ``cold``: no kfold run reuses the graph an earlier run compiled.
+    """
+    from kfold.train.fused import continuation
+
+    continuation.REUSE_GRAPHS = not cold
     ref, (x, y, folds), timer = load_reference(directory), boston(), CallTimes()
     out: dict = {}
-    for name, (build, epochs, batch, impl) in WORKLOADS.items():
+    for name, (build, epochs, batch, impl, *theirs) in WORKLOADS.items():
         if only and only not in name:
             continue
+        ref_build, inputs = (theirs or [build])[0], SPLIT.get(name, lambda a: a)(x)
         epochs = 20 if quick else epochs
         runs: dict = {"kfold": [], impl: []}
         for rep in range(repeats):
             order = ["kfold", impl] if rep % 2 == 0 else [impl, "kfold"]
             for who in order:
-                done = (run_kfold(build, x, y, folds, epochs, batch, timer) if who == "kfold"
-                        else run_ref(ref, build, x, y, folds, epochs, batch, impl))
+                done = (run_kfold(build, inputs, y, folds, epochs, batch, timer) if who == "kfold"
+                        else run_ref(ref, ref_build, x, y, folds, epochs, batch, impl))
                 runs[who].append(done)
                 print(f"{name} rep {rep} {who}: {done['seconds']:.2f} s (compile {done['compile']:.2f} s, "
                       f"final mean val_mae {done['val_mae']:.3f})", flush=True)
         out[name] = {"epochs": epochs, "batch": batch, "impl": impl, "runs": runs,
-                     "load": os.getloadavg()}
+                     "load": os.getloadavg(), "cold": cold}
     return out
 
 
@@ -184,6 +224,8 @@ if __name__ == "__main__":
     parser.add_argument("--only")
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--out")
+    parser.add_argument("--cold", action="store_true",
+                        help="every kfold run compiles its graph (no reuse of an earlier run's: REUSE_GRAPHS off)")
     parser.add_argument("--generic", action="store_true",
                         help="only the generic graph: USE_STACKED and USE_SUBMODELS off (kfold.train.fused.engine)")
     args = parser.parse_args()
@@ -191,7 +233,7 @@ if __name__ == "__main__":
         from kfold.train.fused import engine
 
         engine.USE_STACKED = engine.USE_SUBMODELS = False
-    found = run_reference_benchmark(args.reference, args.repeats, args.only, args.quick)
+    found = run_reference_benchmark(args.reference, args.repeats, args.only, args.quick, cold=args.cold)
     print(reference_table(found))
     if args.out:
         with open(args.out, "w", encoding="utf-8") as file:

@@ -309,7 +309,9 @@ def main() -> None:
     parser.add_argument("--report", metavar="JSON", help="print the tables of an earlier --out file; run nothing")
     parser.add_argument("--reference", metavar="DIR",
                         help="instead: kfold's default against the reference trainer DIR/fused_reference.py "
-                             "(scripts/bench_reference.py: Boston batch 1 and 16, Dropout, Conv1D)")
+                             "(scripts/bench_reference.py: Boston batch 1 and 16, Dropout, Conv1D, two inputs)")
+    parser.add_argument("--cold", action="store_true",
+                        help="with --reference: no kfold run reuses the graph an earlier run compiled")
     args = parser.parse_args()
     if args.reference:
         import sys
@@ -317,7 +319,7 @@ def main() -> None:
         sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
         from bench_reference import reference_table, run_reference_benchmark
 
-        found = run_reference_benchmark(args.reference, args.repeats, args.only, args.quick)
+        found = run_reference_benchmark(args.reference, args.repeats, args.only, args.quick, cold=args.cold)
         print(f"load average after: {os.getloadavg()}\n\n" + reference_table(found))
         if args.out:
             with open(args.out, "w", encoding="utf-8") as file:

@@ -1,4 +1,4 @@
-"""What the fused graph tests share: which graphs a run made, and two runs' outcomes compared to rounding."""
+"""What the fused graph tests share: which graphs a run made, two runs' outcomes compared to rounding, a two-input model."""
 from __future__ import annotations
 
 import numpy as np
@@ -25,3 +25,15 @@ def assert_close(outcomes, others, rtol=1e-5):
             np.testing.assert_allclose(a.history[key], b.history[key], rtol=rtol, atol=1e-6)
         for wa, wb in zip(a.model.get_weights(), b.model.get_weights()):
             np.testing.assert_allclose(wa, wb, rtol=rtol, atol=1e-6)
+
+
+def two_inputs():
+    """A functional model of two inputs (6 and 3 features), one branch each, merged."""
+    import keras
+
+    a, b = keras.Input((6,)), keras.Input((3,))
+    merged = keras.layers.Concatenate()([keras.layers.Dense(4, activation="relu")(a),
+                                         keras.layers.Dense(2, activation="tanh")(b)])
+    model = keras.Model([a, b], keras.layers.Dense(1)(merged))
+    model.compile(optimizer="adam", loss="mse", metrics=["mae"])
+    return model

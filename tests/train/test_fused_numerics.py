@@ -18,7 +18,7 @@ from kfold.train.fold import FitConfig, FoldData
 from kfold.train.fused import engine
 from kfold.train.fused.runner import run_folds_fused
 
-from graph_helpers import graphs_made
+from graph_helpers import graphs_made, two_inputs
 
 
 def small_dense():
@@ -114,6 +114,14 @@ def test_the_mnist_like_model_alone_equals_the_group(monkeypatch, kind):
 def test_a_dropout_or_conv_fold_alone_equals_the_group_with_xla(monkeypatch, kind, build):
     made = graph_kinds(monkeypatch, kind)
     alone_and_together(build, regression(62), FitConfig(epochs=3, batch_size=8))
+    assert {type(g).__name__ for g in made} == {GRAPHS[kind]}
+
+
+@pytest.mark.parametrize("kind", ["submodels", "generic"])
+def test_a_fold_of_a_two_input_model_alone_equals_the_group(monkeypatch, kind):
+    made = graph_kinds(monkeypatch, kind)
+    data = regression(62)
+    alone_and_together(two_inputs, FoldData([data.x, data.x[:, :3] ** 2], data.y), FitConfig(epochs=3, batch_size=8))
     assert {type(g).__name__ for g in made} == {GRAPHS[kind]}
 
 

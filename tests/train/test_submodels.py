@@ -12,7 +12,7 @@ from kfold.train.fused.prepare import prepare_folds
 from kfold.train.fused.runner import run_folds_fused
 from kfold.train.fused.submodels import SubmodelGraph
 
-from graph_helpers import assert_close, graphs_made
+from graph_helpers import assert_close, graphs_made, two_inputs
 
 
 def conv_model(optimizer="rmsprop", loss="mse", metrics=("mae",), out=1, activation=None, extra=()):
@@ -88,6 +88,16 @@ def test_a_classifier_keeps_keras_keys_and_numbers(data, monkeypatch):
     build = lambda: conv_model("adam", "binary_crossentropy", ("accuracy",), activation="sigmoid")  # noqa: E731
     masked, generic = both(build, FoldData(x, labels), monkeypatch)
     assert list(masked[0].history) == ["accuracy", "loss", "val_accuracy", "val_loss"]
+    assert_close(masked, generic)
+
+
+@pytest.mark.parametrize("rows, batch_size", [(46, 5), (9000, 500)],
+                         ids=["one-validation-batch", "validation-in-two-batches-of-1024-and-a-rest"])
+def test_a_model_of_two_inputs_equals_generic_to_rounding(monkeypatch, rows, batch_size):
+    rng = np.random.default_rng(2)
+    x, extra = rng.normal(size=(rows, 6)), rng.normal(size=(rows, 3))
+    y = x.sum(axis=1) - extra[:, 0]
+    masked, generic = both(two_inputs, FoldData([x, extra], y), monkeypatch, epochs=2, batch_size=batch_size)
     assert_close(masked, generic)
 
 

@@ -26,7 +26,8 @@ to its fold's model or optimizer between epochs (a new learning rate, restored
 weights) is a change to the variables this graph trains.
 
 It applies (:func:`submodel_reason` says why not) with XLA, for
-one input array and one output of shape ``(batch, units)``, no sample weights, the
+one or several input arrays (a list or dict, as the model takes them) and one
+output of shape ``(batch, units)``, no sample weights, the
 same number of steps per epoch in every fold, a loss and metrics from
 :data:`kfold.train.fused._masked.LOSSES` and ``METRICS``, a model class and
 layers that are Keras' own (a model of one's own may train otherwise), without
@@ -68,8 +69,8 @@ def _model_reason(model: Any) -> str | None:
             return f"layer {layer.name} has a regularizer"
     if getattr(model.dtype_policy, "name", "float32") != "float32":
         return f"dtype policy {model.dtype_policy.name!r}, not float32"
-    if len(model.inputs or []) != 1 or len(model.outputs or []) != 1 or len(model.outputs[0].shape) != 2:
-        return "not one input and one output of shape (batch, units)"
+    if not model.inputs or len(model.outputs or []) != 1 or len(model.outputs[0].shape) != 2:
+        return "not a model of known inputs and one output of shape (batch, units)"
     if getattr(model.loss, "__name__", model.loss) not in LOSSES:
         return f"loss {model.loss!r} is not one of {LOSSES}"
     if metric_fns(model) is None:
@@ -99,9 +100,14 @@ def submodel_reason(models: list, train: list, n_train: list, batch_size: int) -
         return "folds take different numbers of steps per epoch"
     tf = import_tensorflow()
     for x, y, weight in train:
-        if weight is not None or not tf.is_tensor(x) or not tf.is_tensor(y):
-            return "sample weights, or several input or target arrays"
+        if weight is not None or not all(tf.is_tensor(t) for t in tf.nest.flatten(x)) or not tf.is_tensor(y):
+            return "sample weights, or several target arrays"
     return None
+
+
+def _rows(x: Any, cut: Any) -> Any:
+    """``cut`` applied to the input array ``x``, or to each of its arrays (a list or dict of inputs)."""
+    return import_tensorflow().nest.map_structure(cut, x)
 
 
 class SubmodelGraph(TrainsFoldModels):
@@ -137,7 +143,8 @@ class SubmodelGraph(TrainsFoldModels):
     def _step(self, train: list, index: Any, mask: Any) -> list:
         """One optimizer step of every fold on its rows ``index[k]`` where ``mask[k]`` is 1; per key, (K,) sums."""
         tf = import_tensorflow()
-        batches = [(tf.gather(x, index[k]), tf.gather(y, index[k])) for k, (x, y, _) in enumerate(train)]
+        batches = [(_rows(x, lambda t, k=k: tf.gather(t, index[k])), tf.gather(y, index[k]))
+                   for k, (x, y, _) in enumerate(train)]
         with tf.GradientTape() as tape:
             preds = [model(x, training=True) for model, (x, _) in zip(self.models, batches)]
             rows = [self.scores.loss(y, pred) for (_, y), pred in zip(batches, preds)]
@@ -157,16 +164,18 @@ class SubmodelGraph(TrainsFoldModels):
         n_full = n // size
         sums = [tf.zeros([]) for _ in self.scores.keys]
         if n_full == 1:  # the whole part in one batch (the usual case): no loop
-            sums = self._sums(y[:size], model(x[:size], training=False))
+            sums = self._sums(y[:size], model(_rows(x, lambda t: t[:size]), training=False))
         elif n_full:
-            xs = tf.reshape(x[:n_full * size], [n_full, size, *x.shape[1:]])
-            ys = tf.reshape(y[:n_full * size], [n_full, size, *y.shape[1:]])
+            def batches(t: Any) -> Any:
+                return tf.reshape(t[:n_full * size], [n_full, size, *t.shape[1:]])
+            xs, ys = _rows(x, batches), batches(y)
 
             def batch(i: Any, *acc: Any) -> tuple:
-                return (i + 1, *[a + b for a, b in zip(acc, self._sums(ys[i], model(xs[i], training=False)))])
+                pred = model(_rows(xs, lambda t: t[i]), training=False)
+                return (i + 1, *[a + b for a, b in zip(acc, self._sums(ys[i], pred))])
             sums = tf.while_loop(lambda i, *_: i < n_full, batch, (tf.constant(0), *sums), parallel_iterations=1)[1:]
         if n % size:
-            rest = self._sums(y[n_full * size:], model(x[n_full * size:], training=False))
+            rest = self._sums(y[n_full * size:], model(_rows(x, lambda t: t[n_full * size:]), training=False))
             sums = [a + b for a, b in zip(sums, rest)]
         return list(sums)
 
