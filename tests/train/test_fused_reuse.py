@@ -127,3 +127,27 @@ def test_garbage_is_collected_at_most_once_a_minute(monkeypatch):
     assert prepare._collection_due() and not prepare._collection_due()
     clock[0] += prepare.COLLECT_EVERY_S
     assert prepare._collection_due()
+
+
+def test_a_function_of_ones_own_defined_again_is_not_mistaken_for_the_old_one(fresh_pool, monkeypatch):
+    """Keras serializes a function of one's own by its name: such models are not pooled."""
+    import keras
+
+    def builder(act):
+        def build():
+            model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(4, activation=act), keras.layers.Dense(1)])
+            model.compile(optimizer="rmsprop", loss="mse")
+            return model
+        return build
+
+    def act(x):  # as first written in a notebook cell ...
+        return keras.ops.relu(x)
+    first = act
+
+    def act(x):  # noqa: F811 - ... and as edited: the same name, another function
+        return keras.ops.tanh(x)
+    runs = [run(builder(f)) for f in (first, act)]
+    assert fresh_pool().slots == {}
+    monkeypatch.setattr(continuation, "REUSE_GRAPHS", False)
+    assert_same_histories(runs[1], run(builder(act)))
+    assert not np.array_equal(runs[0].history["loss"], runs[1].history["loss"])

@@ -66,11 +66,30 @@ def _state_variables(model: Any) -> list:
     return [*model.variables, *model.optimizer.variables]
 
 
+def _keras_objects_only(config: Any) -> bool:
+    """Whether a serialized Keras config names only Keras' own objects (no function or class of one's own).
+
+    A function of one's own (an activation, a loss, a metric) is serialized by its name
+    only, so a function edited and defined again would look the same.
+    """
+    if isinstance(config, dict):
+        if "module" in config and not str(config["module"]).startswith("keras"):
+            return False
+        if config.get("registered_name") is not None and "module" in config:
+            return False
+        return all(_keras_objects_only(v) for v in config.values())
+    if isinstance(config, (list, tuple)):
+        return all(_keras_objects_only(v) for v in config)
+    return True
+
+
 def architecture_key(folds: list[FusedFold], config: FitConfig) -> str | None:
     """A string equal for two prepared runs that one compiled fused graph can train, or None.
 
     None (never pooled) for a model or layer class that is not Keras' own, a
-    model whose configuration cannot be read, or ``return_models``. The
+    function or object of one's own in its configs (an activation, loss or metric
+    edited and defined again keeps its name), a model whose configuration cannot be
+    read, or ``return_models``. The
     optimizer's learning rate is left out when it is a number (a variable in the graph).
 
     Examples
@@ -98,6 +117,8 @@ def architecture_key(folds: list[FusedFold], config: FitConfig) -> str | None:
         try:
             compiled, layout = model.get_compile_config() or {}, model.get_config()
         except Exception:  # noqa: BLE001 - a model without configs is simply not pooled
+            return None
+        if not _keras_objects_only([layout, compiled]):
             return None
         optimizer = compiled.get("optimizer")
         if isinstance(optimizer, dict) and isinstance(optimizer.get("config", {}).get("learning_rate"), float):
