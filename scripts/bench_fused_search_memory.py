@@ -11,6 +11,10 @@ candidate records it). Prints RSS after candidates 1, 5, 10, 15, 20 and the
 slope over the second half (MB per candidate).
 
     .venv/bin/python scripts/bench_fused_search_memory.py [--candidates 20] [--folds 3] [--epochs 5] [--out mem.json]
+
+``--tensorflow-only`` measures TensorFlow alone, no kfold: 30 small ``tf.function``
+of distinct shapes, each called once, deleted and garbage collected, with and
+without ``jit_compile`` (in two fresh processes); it prints the memory kept per function.
 """
 from __future__ import annotations
 
@@ -59,13 +63,50 @@ def run(kind: str, candidates: int, folds: int = 3, epochs: int = 5) -> dict:
             "strategy": result.params.get("strategy", "?") if hasattr(result, "params") else "?"}
 
 
+def tensorflow_only(jit: bool, functions: int = 30) -> float:
+    """MB of resident memory kept per deleted ``tf.function`` (the second half of ``functions`` of them)."""
+    import gc
+
+    import tensorflow as tf
+
+    after = []
+    for n in range(8, 8 + 4 * functions, 4):
+        weights = tf.Variable(tf.random.normal([n, n]))
+
+        @tf.function(jit_compile=jit)
+        def f(x, w=weights):
+            h = x
+            for _ in range(20):
+                h = tf.nn.relu(tf.matmul(h, w)) + tf.reduce_mean(h)
+            return tf.reduce_sum(h)
+        f(tf.ones([16, n]))
+        del f, weights
+        gc.collect()
+        after.append(rss_mb())
+    half = functions // 2
+    return (after[-1] - after[half - 1]) / (functions - half)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--candidates", type=int, default=20)
     parser.add_argument("--folds", type=int, default=3)
     parser.add_argument("--epochs", type=int, default=5)
     parser.add_argument("--out")
+    parser.add_argument("--tensorflow-only", action="store_true")
+    parser.add_argument("--jit", choices=["on", "off"], help=argparse.SUPPRESS)  # one process of --tensorflow-only
     args = parser.parse_args()
+    if args.jit:
+        print(f"{tensorflow_only(args.jit == 'on'):.2f}")
+        return
+    if args.tensorflow_only:
+        import subprocess
+        import sys
+
+        for jit in ("on", "off"):
+            done = subprocess.run([sys.executable, __file__, "--jit", jit], capture_output=True, text=True, check=True)
+            print(f"jit_compile={jit == 'on'}: {done.stdout.strip().splitlines()[-1]} MB kept per deleted tf.function")
+        return
     rows = [run(kind, args.candidates, args.folds, args.epochs) for kind in ("dense-stack", "dropout")]
     print("| model | RSS MB after candidate 1 / 5 / 10 / 15 / 20 | slope over the second half (MB / candidate) |")
     print("|---|---|---|")
