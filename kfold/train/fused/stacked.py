@@ -17,7 +17,8 @@ otherwise; beside a lone fold trains a copy of fold 0), every fold's batch loss 
 its masked mean (whether or not another fold has a partial batch), and validation
 runs on each fold's own rows, unpadded (a matrix-vector product rounds by the
 number of rows): the folds whose held-out parts have the same number of rows are
-validated together, batched as in training, a lone one beside a copy of itself. Each fold's gradient is that of its own loss (the folds' losses
+validated together, batched as in training, a lone one beside a copy of itself.
+Each fold's gradient is that of its own loss (the folds' losses
 are summed, and no variable is shared), the batches are the generic path's (the
 same orders, the same full and partial batches), the loss and metrics are the
 compiled ones, averaged as Keras averages them. Batched matmuls and masked sums
