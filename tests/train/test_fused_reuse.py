@@ -151,3 +151,12 @@ def test_a_function_of_ones_own_defined_again_is_not_mistaken_for_the_old_one(fr
     monkeypatch.setattr(continuation, "REUSE_GRAPHS", False)
     assert_same_histories(runs[1], run(builder(act)))
     assert not np.array_equal(runs[0].history["loss"], runs[1].history["loss"])
+
+
+def test_models_larger_than_the_limit_are_not_kept(fresh_pool, monkeypatch):
+    monkeypatch.setattr(continuation, "RECENT_MAX_BYTES", 500)  # the 3 folds of the 3-8-1 model: about 1 kB
+    run()
+    assert fresh_pool().slots == {}
+    monkeypatch.setattr(continuation, "RECENT_MAX_BYTES", 10**6)
+    run()
+    assert len(fresh_pool().slots) == 1

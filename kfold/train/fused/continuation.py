@@ -29,7 +29,8 @@ Outside a search, :func:`recent_graphs` is each thread's pool of the last
 :data:`RECENT_ARCHITECTURES` architectures it trained: ``cross_validate`` run again
 (a notebook cell run twice, another seed or learning rate) trains on the graph
 compiled the first time, with the same numbers, bit for bit. It lends only a free
-slot (a run inside a run's callback gets graphs of its own).
+slot (a run inside a run's callback gets graphs of its own), and keeps no fold models
+whose state is larger than :data:`RECENT_MAX_BYTES` (they would stay in memory).
 """
 from __future__ import annotations
 
@@ -52,18 +53,26 @@ from kfold.train.fused.prepare import FusedFold, prepare_folds  # prepare_folds:
 from kfold.train.fused.runner import _fold_outcomes, _fused_runner
 
 __all__ = ["architecture_key", "GraphPool", "ContinuedFolds", "sharing_graphs", "active_pool",
-           "recent_graphs", "RECENT_ARCHITECTURES", "REUSE_GRAPHS"]
+           "recent_graphs", "RECENT_ARCHITECTURES", "RECENT_MAX_BYTES", "REUSE_GRAPHS"]
 
 _POOL: contextvars.ContextVar = contextvars.ContextVar("kfold_graph_pool", default=None)
 # outside a search, a later run of one of the last few architectures a thread trained reuses its graph
 RECENT_ARCHITECTURES = 4
 REUSE_GRAPHS = True
+# ... unless its fold models' state (weights and optimizer slots, all folds) is larger than this
+RECENT_MAX_BYTES = 256 * 1024**2
 _RECENT = threading.local()
 
 
 def _state_variables(model: Any) -> list:
     """The variables a fused graph trains: the model's, then its optimizer's (learning rate included)."""
     return [*model.variables, *model.optimizer.variables]
+
+
+def _state_bytes(folds: list[FusedFold]) -> int:
+    """The bytes of the state the folds' models hold (what a pool slot would keep)."""
+    return sum(int(np.prod(v.shape)) * np.dtype(v.dtype).itemsize
+               for f in folds for v in _state_variables(f.model))
 
 
 def _keras_objects_only(config: Any) -> bool:
@@ -172,8 +181,8 @@ class GraphPool:
     ``graphs_made`` counts the graphs traced and compiled so far (each once, at
     its first call): the number a test or a benchmark reads. With ``max_slots``
     (the pool of :func:`recent_graphs`), it keeps the slots of that many
-    architectures, the least recently lent one dropped first, and lends a slot only
-    while no other run holds it.
+    architectures, the least recently lent one dropped first, lends a slot only
+    while no other run holds it, and keeps no models larger than :data:`RECENT_MAX_BYTES`.
 
     Examples
     --------
@@ -208,7 +217,8 @@ class GraphPool:
         holds the slot until :meth:`give_back`, or until another run is lent it.
         """
         key = architecture_key(folds, config)
-        if key is None or (self.max_slots is not None and key in self.slots and self._recent_slot(key) is None):
+        if key is None or (self.max_slots is not None and (key in self.slots and self._recent_slot(key) is None
+                                                           or _state_bytes(folds) > RECENT_MAX_BYTES)):
             return GraphCache(self)
         slot = self.slots.get(key)
         if slot is None:
