@@ -23,7 +23,7 @@ validation after every epoch; the same data, folds and model for both sides):
   slices more), against ``impl="submodels"``.
 
 A run of an architecture trained before in the process reuses its compiled graph
-(``kfold.train.fused.continuation.recent_graphs``): in the interleaved repetitions,
+(``kfold.train.fused.pool.recent_graphs``): in the interleaved repetitions,
 kfold's first run of each workload compiles, the later ones do not. ``--cold`` turns
 that off (``REUSE_GRAPHS = False``), so every kfold run compiles, as the reference's do.
 
@@ -175,9 +175,9 @@ def run_reference_benchmark(directory: str, repeats: int, only: str | None = Non
 
     ``cold``: no kfold run reuses the graph an earlier run compiled.
     """
-    from kfold.train.fused import continuation
+    from kfold.train.fused import pool
 
-    continuation.REUSE_GRAPHS = not cold
+    pool.REUSE_GRAPHS = not cold
     ref, (x, y, folds), timer = load_reference(directory), boston(), CallTimes()
     out: dict = {}
     for name, (build, epochs, batch, impl, *theirs) in WORKLOADS.items():

@@ -29,7 +29,8 @@ from kfold.results.curves import best_epoch, fold_stats, smooth_curve
 from kfold.results.outcome import FoldOutcome
 from kfold.search.rundir import STOP_FILE
 from kfold.train.fold import non_finite_loss
-from kfold.train.fused.continuation import ContinuedFolds, GraphPool, active_pool
+from kfold.train.fused.continuation import ContinuedFolds
+from kfold.train.fused.pool import GraphPool, active_pool
 from kfold.train.fused.prepare import NotFusable
 
 __all__ = ["Stepwise", "running_score", "smoothed_mean", "check_stepwise", "finished_curves", "record_stop"]

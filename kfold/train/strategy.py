@@ -26,7 +26,7 @@ from kfold.core.errors import FoldError
 from kfold.core.interrupts import deferring_interrupts
 from kfold.results.outcome import FoldOutcome
 from kfold.train.fused.runner import NotFusable, check_fusable, run_folds_fused
-from kfold.train.fused.continuation import active_pool, recent_graphs
+from kfold.train.fused.pool import active_pool, recent_graphs
 from kfold.train.progress import FoldProgress
 
 __all__ = ["STRATEGIES", "ON_ERROR", "check_strategy", "run_folds"]
@@ -78,7 +78,7 @@ def _sequential(build_fn: Callable, data: FoldData, tasks: list[FoldTask], confi
 def _fused(build_fn: Callable, data: FoldData, tasks: list[FoldTask], config: FitConfig,
            finish: _Finish, checkpoints: Any = None) -> list[FoldOutcome]:
     start = time.perf_counter()
-    # within a search (kfold.train.fused.continuation.sharing_graphs): one compiled graph per architecture;
+    # within a search (kfold.train.fused.pool.sharing_graphs): one compiled graph per architecture;
     # else the graphs of this thread's last few architectures (a run of one of them again compiles nothing)
     outcomes = run_folds_fused(build_fn, data, tasks, config, progress=finish.progress, checkpoints=checkpoints,
                                pool=active_pool() or recent_graphs())

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 import kfold
-from kfold.train.fused import continuation, prepare
+from kfold.train.fused import pool, prepare
 
 from conftest import make_regressor
 
@@ -18,8 +18,8 @@ from conftest import make_regressor
 @pytest.fixture
 def fresh_pool(monkeypatch):
     """An empty pool of recent graphs for this test (others in the process keep theirs)."""
-    monkeypatch.setattr(continuation, "_RECENT", __import__("threading").local())
-    return continuation.recent_graphs
+    monkeypatch.setattr(pool, "_RECENT", __import__("threading").local())
+    return pool.recent_graphs
 
 
 def data(n=40):
@@ -45,8 +45,8 @@ def test_a_run_again_compiles_nothing_and_equals_a_run_without_reuse(fresh_pool,
     again = run()
     assert fresh_pool().graphs_made == 1  # the graph of the first run trained the second
     assert again.params["strategy"] == "fused"
-    monkeypatch.setattr(continuation, "REUSE_GRAPHS", False)
-    assert continuation.recent_graphs() is None
+    monkeypatch.setattr(pool, "REUSE_GRAPHS", False)
+    assert pool.recent_graphs() is None
     cold = run()
     assert_same_histories(first, again)
     assert_same_histories(first, cold)
@@ -57,14 +57,14 @@ def test_another_seed_reuses_the_graph_and_gets_its_own_numbers(fresh_pool, monk
     runs = [kfold.cross_validate(make_regressor, x, y, cv=3, epochs=4, batch_size=8, seed=s, verbose=0)
             for s in (1, 2)]
     assert fresh_pool().graphs_made == 1
-    monkeypatch.setattr(continuation, "REUSE_GRAPHS", False)
+    monkeypatch.setattr(pool, "REUSE_GRAPHS", False)
     cold = kfold.cross_validate(make_regressor, x, y, cv=3, epochs=4, batch_size=8, seed=2, verbose=0)
     assert_same_histories(runs[1], cold)
     assert not np.array_equal(runs[0].history["loss"], runs[1].history["loss"])
 
 
 def test_the_pool_keeps_the_last_architectures_only(fresh_pool, monkeypatch):
-    monkeypatch.setattr(continuation, "RECENT_ARCHITECTURES", 2)
+    monkeypatch.setattr(pool, "RECENT_ARCHITECTURES", 2)
     for units in (2, 3, 4):
         run(lambda units=units: make_regressor(units=units))
     assert fresh_pool().max_slots == 2 and len(fresh_pool().slots) == 2
@@ -148,15 +148,15 @@ def test_a_function_of_ones_own_defined_again_is_not_mistaken_for_the_old_one(fr
         return keras.ops.tanh(x)
     runs = [run(builder(f)) for f in (first, act)]
     assert fresh_pool().slots == {}
-    monkeypatch.setattr(continuation, "REUSE_GRAPHS", False)
+    monkeypatch.setattr(pool, "REUSE_GRAPHS", False)
     assert_same_histories(runs[1], run(builder(act)))
     assert not np.array_equal(runs[0].history["loss"], runs[1].history["loss"])
 
 
 def test_models_larger_than_the_limit_are_not_kept(fresh_pool, monkeypatch):
-    monkeypatch.setattr(continuation, "RECENT_MAX_BYTES", 500)  # the 3 folds of the 3-8-1 model: about 1 kB
+    monkeypatch.setattr(pool, "RECENT_MAX_BYTES", 500)  # the 3 folds of the 3-8-1 model: about 1 kB
     run()
     assert fresh_pool().slots == {}
-    monkeypatch.setattr(continuation, "RECENT_MAX_BYTES", 10**6)
+    monkeypatch.setattr(pool, "RECENT_MAX_BYTES", 10**6)
     run()
     assert len(fresh_pool().slots) == 1

@@ -48,7 +48,7 @@ Costs: all K copies of the data are held at once (:data:`MAX_FUSED_BYTES`), and
 TensorFlow keeps every XLA-compiled function in memory until the process ends
 (tensorflow/tensorflow#64170; ``model.compile(jit_compile=True)`` has the same
 cost): a few tens of MB per fold model, which adds up over a search of many architectures
-(candidates of one architecture share one graph: :mod:`kfold.train.fused.continuation`).
+(candidates of one architecture share one graph: :mod:`kfold.train.fused.pool`).
 
 What the fused path cannot run is reported by :func:`check_fusable` (callbacks, ``fit``
 arguments), :func:`check_data_fusable` and :func:`kfold.train.fused.prepare.check_model_fusable`;
@@ -369,7 +369,7 @@ def run_folds_fused(build_fn: Callable[[], Any], data: FoldData, tasks: list[Fol
     epoch. With ``checkpoints``, the joint state is saved on their schedule and a
     saved state that holds these folds is resumed from. Ctrl-C stops after the
     epoch in progress (a checkpoint is written) and raises :class:`FusedInterrupted`
-    with every fold's outcome so far. ``pool`` (a :class:`~kfold.train.fused.continuation.GraphPool`)
+    with every fold's outcome so far. ``pool`` (a :class:`~kfold.train.fused.pool.GraphPool`)
     lends the compiled graph of earlier runs of the same architecture.
 
     Examples

@@ -1,0 +1,301 @@
+"""Compiled fused graphs shared by the runs of one architecture: in a search, and across runs.
+
+:class:`GraphPool` makes runs of one architecture share one compiled graph. The
+fused graph reads every weight, optimizer slot and the learning rate from
+variables, so two candidates whose models differ only in those values (the
+learning rate, the initial weights) can run the same traced and compiled
+function: the pool keeps one set of K fold models per architecture (a *slot*);
+a run's own freshly built state is copied into the slot's variables, and the
+previous owner's state out of them when it is paused. A 5 nodes x 3 learning
+rates grid then compiles 5 graphs, not 15. Two runs have one architecture when
+their model and layer classes (Keras' own only: a custom layer could change the
+graph unseen), configs, compile configs (the optimizer's with its learning rate
+left out), variables, data shapes, batch size, fold sizes and epochs per call
+are all equal. Runs that return their models are never pooled.
+
+Outside a search, :func:`recent_graphs` is each thread's pool of the last
+:data:`RECENT_ARCHITECTURES` architectures it trained: ``cross_validate`` run again
+(a notebook cell run twice, another seed or learning rate) trains on the graph
+compiled the first time, with the same numbers, bit for bit. It lends only a free
+slot (a run inside a run's callback gets graphs of its own), and keeps no fold models
+whose state is larger than :data:`RECENT_MAX_BYTES` (they would stay in memory).
+"""
+from __future__ import annotations
+
+import contextlib
+import contextvars
+import json
+import threading
+from typing import Any, Iterator
+
+import numpy as np
+
+from kfold.core.backend import import_tensorflow
+from kfold.train.fold import FitConfig, FoldData, FoldTask  # FoldData, FoldTask: the examples
+from kfold.train.fused import engine
+from kfold.train.fused.engine import epochs_per_call, use_xla
+from kfold.train.fused.prepare import FusedFold, prepare_folds  # prepare_folds: the examples
+
+__all__ = ["architecture_key", "GraphCache", "GraphPool", "sharing_graphs", "active_pool", "recent_graphs",
+           "RECENT_ARCHITECTURES", "RECENT_MAX_BYTES", "REUSE_GRAPHS"]
+
+_POOL: contextvars.ContextVar = contextvars.ContextVar("kfold_graph_pool", default=None)
+# outside a search, a later run of one of the last few architectures a thread trained reuses its graph
+RECENT_ARCHITECTURES = 4
+REUSE_GRAPHS = True
+# ... unless its fold models' state (weights and optimizer slots, all folds) is larger than this
+RECENT_MAX_BYTES = 256 * 1024**2
+_RECENT = threading.local()
+
+
+def _state_variables(model: Any) -> list:
+    """The variables a fused graph trains: the model's, then its optimizer's (learning rate included)."""
+    return [*model.variables, *model.optimizer.variables]
+
+
+def _state_bytes(folds: list[FusedFold]) -> int:
+    """The bytes of the state the folds' models hold (what a pool slot would keep)."""
+    return sum(int(np.prod(v.shape)) * np.dtype(v.dtype).itemsize
+               for f in folds for v in _state_variables(f.model))
+
+
+def _keras_objects_only(config: Any) -> bool:
+    """Whether a serialized Keras config names only Keras' own objects (no function or class of one's own).
+
+    A function of one's own (an activation, a loss, a metric) is serialized by its name
+    only, so a function edited and defined again would look the same.
+    """
+    if isinstance(config, dict):
+        if "module" in config and not str(config["module"]).startswith("keras"):
+            return False
+        if config.get("registered_name") is not None and "module" in config:
+            return False
+        return all(_keras_objects_only(v) for v in config.values())
+    if isinstance(config, (list, tuple)):
+        return all(_keras_objects_only(v) for v in config)
+    return True
+
+
+def architecture_key(folds: list[FusedFold], config: FitConfig) -> str | None:
+    """A string equal for two prepared runs that one compiled fused graph can train, or None.
+
+    None (never pooled) for a model or layer class that is not Keras' own, a
+    function or object of one's own in its configs (an activation, loss or metric
+    edited and defined again keeps its name), a model whose configuration cannot be
+    read, or ``return_models``. The
+    optimizer's learning rate is left out when it is a number (a variable in the graph).
+
+    Examples
+    --------
+    >>> import keras
+    >>> def build(lr, units=2):
+    ...     model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(units)])
+    ...     model.compile(optimizer=keras.optimizers.SGD(lr), loss="mse")
+    ...     return model
+    >>> data, tasks = FoldData(np.ones((6, 3)), np.ones(6)), [FoldTask(0, np.arange(2, 6), np.arange(2), 1)]
+    >>> def key(**kw):
+    ...     return architecture_key(prepare_folds(lambda: build(**kw), data, tasks, FitConfig(epochs=2)),
+    ...                             FitConfig(epochs=2))
+    >>> key(lr=0.1) == key(lr=0.5), key(lr=0.1) == key(lr=0.1, units=3)
+    (True, False)
+    """
+    if config.return_models or not folds:
+        return None
+    tf, keys = import_tensorflow(), set()
+    for fold in folds:
+        model = fold.model
+        classes = [type(model), *(type(layer) for layer in model._flatten_layers(include_self=False))]
+        if any(not cls.__module__.startswith("keras.") for cls in classes):
+            return None
+        try:
+            compiled, layout = model.get_compile_config() or {}, model.get_config()
+        except Exception:  # noqa: BLE001 - a model without configs is simply not pooled
+            return None
+        if not _keras_objects_only([layout, compiled]):
+            return None
+        optimizer = compiled.get("optimizer")
+        if isinstance(optimizer, dict) and isinstance(optimizer.get("config", {}).get("learning_rate"), float):
+            compiled = {**compiled, "optimizer": {**optimizer, "config": {**optimizer["config"],
+                                                                          "learning_rate": "<variable>"}}}
+        variables = [(v.path, tuple(v.shape), str(v.dtype)) for v in _state_variables(model)]
+        data = [None if t is None else (tuple(t.shape[1:]), str(t.dtype))
+                for part in (fold.train, fold.val) for t in tf.nest.flatten(part)]
+        keys.add(json.dumps([[c.__module__ + "." + c.__qualname__ for c in classes], layout, compiled,
+                             variables, data], sort_keys=True, default=repr))
+    if len(keys) != 1:
+        return None
+    sizes = [(f.task.fold, f.n_train, f.n_val) for f in folds]
+    return json.dumps([keys.pop(), sizes, config.batch_size, epochs_per_call(folds, config),
+                       all(use_xla(f.model) for f in folds), engine.USE_STACKED, engine.USE_SUBMODELS])
+
+
+class GraphCache(dict):
+    """A runner's compiled graphs (by the folds training), counting each graph made in ``pool``.
+
+    Examples
+    --------
+    >>> pool = GraphPool()
+    >>> cache = GraphCache(pool)
+    >>> cache[(0, 1)] = "a graph"
+    >>> pool.graphs_made
+    1
+    """
+
+    def __init__(self, pool: "GraphPool") -> None:
+        super().__init__()
+        self.pool = pool
+
+    def __setitem__(self, key: Any, graph: Any) -> None:
+        self.pool.graphs_made += 1
+        super().__setitem__(key, graph)
+
+
+class _Slot:
+    """One architecture's fold models and compiled graphs, and which run's state they hold."""
+
+    def __init__(self, models: list, pool: "GraphPool") -> None:
+        self.models, self.graphs = models, GraphCache(pool)
+        self.owner: Any = None
+        self.stash: dict[int, tuple] = {}  # id(run) -> (run, its variables' values while another trains)
+
+
+class GraphPool:
+    """Compiled fused graphs shared by the runs of a search that have one architecture.
+
+    ``graphs_made`` counts the graphs traced and compiled so far (each once, at
+    its first call): the number a test or a benchmark reads. With ``max_slots``
+    (the pool of :func:`recent_graphs`), it keeps the slots of that many
+    architectures, the least recently lent one dropped first, lends a slot only
+    while no other run holds it, and keeps no models larger than :data:`RECENT_MAX_BYTES`.
+
+    Examples
+    --------
+    >>> pool = GraphPool()
+    >>> pool.graphs_made, len(pool.slots)
+    (0, 0)
+    """
+
+    def __init__(self, max_slots: int | None = None) -> None:
+        self.slots: dict[str, _Slot] = {}
+        self._slot_of: dict[int, _Slot] = {}
+        self.graphs_made, self.max_slots = 0, max_slots
+
+    def _recent_slot(self, key: str) -> _Slot | None:
+        """``key``'s slot, now the most recently lent; None if another run holds it."""
+        slot = self.slots.get(key)
+        if slot is None or slot.owner is not None:
+            return None
+        self.slots[key] = self.slots.pop(key)
+        return slot
+
+    def _make_room(self) -> None:
+        free = [key for key, slot in self.slots.items() if slot.owner is None]
+        for key in free[:max(0, len(self.slots) - self.max_slots + 1)]:
+            del self.slots[key]
+
+    def lend(self, folds: list[FusedFold], config: FitConfig, owner: Any) -> GraphCache:
+        """The graphs for ``folds`` (freshly prepared); with a slot of their architecture, they train its models.
+
+        The folds' own initial state is copied into the slot's models, which
+        become theirs (``fold.model``, the callbacks' model); ``owner`` (the run)
+        holds the slot until :meth:`give_back`, or until another run is lent it.
+        """
+        key = architecture_key(folds, config)
+        if key is None or (self.max_slots is not None and (key in self.slots and self._recent_slot(key) is None
+                                                           or _state_bytes(folds) > RECENT_MAX_BYTES)):
+            return GraphCache(self)
+        slot = self.slots.get(key)
+        if slot is None:
+            if self.max_slots is not None:
+                self._make_room()
+            slot = self.slots[key] = _Slot([f.model for f in folds], self)
+        else:
+            self._stash_owner(slot)
+            for fold, model in zip(folds, slot.models):
+                for target, source in zip(_state_variables(model), _state_variables(fold.model)):
+                    target.assign(source)
+                fold.model = model
+                for callback in fold.callbacks:
+                    callback.set_model(model)
+        slot.owner = owner
+        self._slot_of[id(owner)] = slot
+        return slot.graphs
+
+    @staticmethod
+    def _stash_owner(slot: _Slot) -> None:
+        if slot.owner is not None:
+            slot.stash[id(slot.owner)] = (slot.owner, [[np.array(v.numpy(), copy=True) for v in
+                                                        _state_variables(m)] for m in slot.models])
+
+    def acquire(self, owner: Any) -> None:
+        """Put ``owner``'s state back into its slot's models (saving the current owner's) before it trains."""
+        slot = self._slot_of.get(id(owner))
+        if slot is None or slot.owner is owner:
+            return
+        self._stash_owner(slot)
+        _, values = slot.stash.pop(id(owner))
+        for model, saved in zip(slot.models, values):
+            for variable, value in zip(_state_variables(model), saved):
+                variable.assign(value)
+        slot.owner = owner
+
+    def give_back(self, owner: Any) -> None:
+        """``owner`` is done: its slot is free (its models hold its final state until another run trains)."""
+        slot = self._slot_of.pop(id(owner), None)
+        if slot is not None:
+            slot.stash.pop(id(owner), None)
+            if slot.owner is owner:
+                slot.owner = None
+
+
+@contextlib.contextmanager
+def sharing_graphs(pool: GraphPool | None = None) -> Iterator[GraphPool]:
+    """Within the block, fused runs of one architecture share compiled graphs (one pool).
+
+    What a search wraps around its candidates' training;
+    :func:`kfold.train.strategy.run_folds` then lends the pool to each fused run.
+
+    Examples
+    --------
+    >>> with sharing_graphs() as pool:
+    ...     active_pool() is pool
+    True
+    >>> active_pool() is None
+    True
+    """
+    pool = pool or GraphPool()
+    token = _POOL.set(pool)
+    try:
+        yield pool
+    finally:
+        _POOL.reset(token)
+
+
+def recent_graphs() -> GraphPool | None:
+    """This thread's pool of the graphs of its last :data:`RECENT_ARCHITECTURES` architectures (None: off).
+
+    What a fused run outside a search trains with (:func:`kfold.train.strategy.run_folds`);
+    :data:`REUSE_GRAPHS` False turns it off (a benchmark of cold runs).
+
+    Examples
+    --------
+    >>> recent_graphs() is recent_graphs(), recent_graphs().max_slots == RECENT_ARCHITECTURES
+    (True, True)
+    """
+    if not REUSE_GRAPHS:
+        return None
+    pool = getattr(_RECENT, "pool", None)
+    if pool is None:
+        pool = _RECENT.pool = GraphPool(max_slots=RECENT_ARCHITECTURES)
+    return pool
+
+
+def active_pool() -> GraphPool | None:
+    """The pool of the enclosing :func:`sharing_graphs` block, or None.
+
+    Examples
+    --------
+    >>> active_pool() is None
+    True
+    """
+    return _POOL.get()
