@@ -16,6 +16,10 @@ validation after every epoch; the same data, folds and model for both sides):
   ``impl="submodels"`` (kfold's masked-step graph, XLA);
 * ``conv1d``: Reshape -> Conv1D(16, 3) -> Flatten -> Dense(1), same folds, against
   ``impl="submodels"``;
+* ``conv2d``: MNIST 5k (shuffled once, 4 contiguous folds of 1250 images), Reshape ->
+  Conv2D(8, 3) -> MaxPooling2D -> Flatten -> Dense(10, softmax), categorical
+  cross-entropy and accuracy, 10 epochs, batch 64, against ``impl="submodels"`` (given
+  accuracy as its metric);
 * ``two-input``: a functional model of two inputs (Boston's first 8 and last 5
   columns), a Dense(32) branch each, concatenated, Dense(64), Dense(1); kfold is given
   the two arrays. The reference takes one array, so it trains the same layers behind
@@ -41,6 +45,7 @@ It prints Markdown tables for BENCHMARKS.md. It asserts nothing about time.
 """
 from __future__ import annotations
 
+import dataclasses
 import importlib.util
 import os
 import statistics
@@ -101,13 +106,32 @@ def two_inputs(split: bool) -> Callable[[], Any]:
     return build
 
 
+def conv2d() -> Any:
+    import keras
+
+    model = keras.Sequential([keras.Input((784,)), keras.layers.Reshape((28, 28, 1)),
+                              keras.layers.Conv2D(8, 3, activation="relu"), keras.layers.MaxPooling2D(),
+                              keras.layers.Flatten(), keras.layers.Dense(10, activation="softmax")])
+    model.compile(optimizer="rmsprop", loss="categorical_crossentropy", metrics=["accuracy"])
+    return model
+
+
+def contiguous_folds(n: int, k: int = 4) -> list:
+    size = n // k
+    return [(np.concatenate([np.arange(0, i * size), np.arange((i + 1) * size, n)]),
+             np.arange(i * size, (i + 1) * size)) for i in range(k)]
+
+
+def mnist() -> tuple:
+    x, y = kfold.datasets.load_mnist_5k()
+    order = np.random.default_rng(0).permutation(len(x))  # the file is sorted by digit
+    return (x[order] / 255.0).astype("float32"), np.eye(10, dtype="float32")[y[order]], contiguous_folds(len(x))
+
+
 def boston() -> tuple:
     (x, y), _ = kfold.datasets.load_boston_housing()
     x = ((x - x.mean(0)) / x.std(0)).astype("float32")
-    size = len(x) // 4
-    folds = [(np.concatenate([np.arange(0, i * size), np.arange((i + 1) * size, len(x))]),
-              np.arange(i * size, (i + 1) * size)) for i in range(4)]
-    return x, y.astype("float32"), folds
+    return x, y.astype("float32"), contiguous_folds(len(x))
 
 
 class CallTimes:
@@ -141,32 +165,51 @@ def compile_estimate(calls: list[tuple[int, float]]) -> float:
     return calls[0][1] - calls[0][0] * per_epoch
 
 
-def run_kfold(build: Callable, x: Any, y: Any, folds: list, epochs: int, batch: int, timer: CallTimes) -> dict:
+@dataclasses.dataclass
+class Workload:
+    """One model on one data set, trained by kfold and by the reference's ``impl``."""
+
+    build: Callable
+    epochs: int
+    batch: int
+    impl: str
+    ref_build: Callable | None = None  # the reference's model, if not ``build``'s
+    data: Callable = boston
+    inputs: Callable | None = None  # kfold's inputs from the data's x, if not x itself
+    metric: str = "mae"  # the metric compared at the end (the reference's metric_fn)
+
+
+def run_kfold(w: Workload, x: Any, y: Any, folds: list, epochs: int, timer: CallTimes) -> dict:
     timer.calls.clear()
     start = time.perf_counter()
-    result = kfold.cross_validate(build, x, y, cv=folds, epochs=epochs, batch_size=batch, seed=0, verbose=0)
+    inputs = w.inputs(x) if w.inputs else x
+    result = kfold.cross_validate(w.build, inputs, y, cv=folds, epochs=epochs, batch_size=w.batch, seed=0, verbose=0)
     seconds = time.perf_counter() - start
     return {"seconds": seconds, "compile": timer.compile_seconds(), "strategy": result.params["strategy"],
-            "val_mae": float(np.nanmean(np.asarray(result.history["val_mae"])[:, -1]))}
+            "val_score": float(np.nanmean(np.asarray(result.history["val_" + w.metric])[:, -1]))}
 
 
-def run_ref(ref: Any, build: Callable, x: Any, y: Any, folds: list, epochs: int, batch: int, impl: str) -> dict:
+def run_ref(ref: Any, w: Workload, x: Any, y: Any, folds: list, epochs: int) -> dict:
+    import keras
+
+    metric_fn = keras.metrics.categorical_accuracy if w.metric == "accuracy" else None  # None: MAE
     start = time.perf_counter()
-    trainer = ref.FusedKFold(build, x, y, folds, batch, impl=impl, epochs_per_call=min(epochs, 100),
-                             jit_compile=True, seed=0)
+    trainer = ref.FusedKFold(w.ref_build or w.build, x, y, folds, w.batch, impl=w.impl, metric_fn=metric_fn,
+                             epochs_per_call=min(epochs, 100), jit_compile=True, seed=0)
     history = trainer.fit(epochs)
     return {"seconds": time.perf_counter() - start, "compile": compile_estimate(trainer.call_times),
-            "val_mae": float(history["val_metric"][-1].mean())}
+            "val_score": float(history["val_metric"][-1].mean())}
 
 
-WORKLOADS = {  # name: (build, epochs, batch, reference impl[, the reference's build])
-    "boston-b1": (book_model(), 500, 1, "stacked"),
-    "boston-b16": (book_model(), 500, 16, "stacked"),
-    "dropout": (book_model(dropout=True), 200, 16, "submodels"),
-    "conv1d": (book_model(conv=True), 200, 16, "submodels"),
-    "two-input": (two_inputs(split=False), 200, 16, "submodels", two_inputs(split=True)),
+WORKLOADS = {
+    "boston-b1": Workload(book_model(), 500, 1, "stacked"),
+    "boston-b16": Workload(book_model(), 500, 16, "stacked"),
+    "dropout": Workload(book_model(dropout=True), 200, 16, "submodels"),
+    "conv1d": Workload(book_model(conv=True), 200, 16, "submodels"),
+    "conv2d": Workload(conv2d, 10, 64, "submodels", data=mnist, metric="accuracy"),
+    "two-input": Workload(two_inputs(split=False), 200, 16, "submodels", ref_build=two_inputs(split=True),
+                          inputs=lambda x: [x[:, :8], x[:, 8:]]),
 }
-SPLIT = {"two-input": lambda x: [x[:, :8], x[:, 8:]]}  # kfold's inputs of a workload, from Boston's x
 
 
 def run_reference_benchmark(directory: str, repeats: int, only: str | None = None, quick: bool = False,
@@ -178,23 +221,25 @@ def run_reference_benchmark(directory: str, repeats: int, only: str | None = Non
     from kfold.train.fused import pool
 
     pool.REUSE_GRAPHS = not cold
-    ref, (x, y, folds), timer = load_reference(directory), boston(), CallTimes()
+    ref, timer, data = load_reference(directory), CallTimes(), {}
     out: dict = {}
-    for name, (build, epochs, batch, impl, *theirs) in WORKLOADS.items():
+    for name, w in WORKLOADS.items():
         if only and only not in name:
             continue
-        ref_build, inputs = (theirs or [build])[0], SPLIT.get(name, lambda a: a)(x)
-        epochs = 20 if quick else epochs
-        runs: dict = {"kfold": [], impl: []}
+        if w.data not in data:
+            data[w.data] = w.data()
+        x, y, folds = data[w.data]
+        epochs = min(20, w.epochs) if quick else w.epochs
+        runs: dict = {"kfold": [], w.impl: []}
         for rep in range(repeats):
-            order = ["kfold", impl] if rep % 2 == 0 else [impl, "kfold"]
+            order = ["kfold", w.impl] if rep % 2 == 0 else [w.impl, "kfold"]
             for who in order:
-                done = (run_kfold(build, inputs, y, folds, epochs, batch, timer) if who == "kfold"
-                        else run_ref(ref, ref_build, x, y, folds, epochs, batch, impl))
+                done = (run_kfold(w, x, y, folds, epochs, timer) if who == "kfold"
+                        else run_ref(ref, w, x, y, folds, epochs))
                 runs[who].append(done)
                 print(f"{name} rep {rep} {who}: {done['seconds']:.2f} s (compile {done['compile']:.2f} s, "
-                      f"final mean val_mae {done['val_mae']:.3f})", flush=True)
-        out[name] = {"epochs": epochs, "batch": batch, "impl": impl, "runs": runs,
+                      f"final mean val_{w.metric} {done['val_score']:.3f})", flush=True)
+        out[name] = {"epochs": epochs, "batch": w.batch, "impl": w.impl, "runs": runs,
                      "load": os.getloadavg(), "cold": cold}
     return out
 

@@ -91,8 +91,8 @@ def test_a_classifier_keeps_keras_keys_and_numbers(data, monkeypatch):
     assert_close(masked, generic)
 
 
-@pytest.mark.parametrize("rows, batch_size", [(46, 5), (9000, 500)],
-                         ids=["one-validation-batch", "validation-in-two-batches-of-1024-and-a-rest"])
+@pytest.mark.parametrize("rows, batch_size", [(46, 5), (9001, 500)],
+                         ids=["one-validation-batch", "validation-in-three-batches-of-751-the-last-filled-up"])
 def test_a_model_of_two_inputs_equals_generic_to_rounding(monkeypatch, rows, batch_size):
     rng = np.random.default_rng(2)
     x, extra = rng.normal(size=(rows, 6)), rng.normal(size=(rows, 3))

@@ -11,7 +11,8 @@ the masked mean over its batch (a fold's partial last batch is padded to the
 batch size and masked, so it is still one step on that batch's rows only), the
 gradient of the folds' summed losses is each fold's own (no variable is
 shared), and each fold's own optimizer applies it, as ``train_step`` does.
-Validation is fold by fold, in batches of the validation batch size.
+Validation is fold by fold, in batches of at most the validation batch size, all of one
+size (the last filled up with masked rows), so one traced model call per fold.
 
 Numerics contract: a fold's numbers do not depend on which folds share the graph
 (each fold's operations are its own, with shapes fixed by the batch size and its
@@ -158,26 +159,27 @@ class SubmodelGraph(TrainsFoldModels):
         return [tf.stack([s[j] for s in sums]) for j in range(len(self.scores.keys))]
 
     def _validate(self, k: int, data: tuple) -> list:
-        """Fold ``k``'s summed validation loss and metrics: its batches cut with static slices."""
-        tf = import_tensorflow()
-        (x, y, _), model, n, size = data, self.models[k], self.n_val[k], self.val_batch_sizes[k]
-        n_full = n // size
-        sums = [tf.zeros([]) for _ in self.scores.keys]
-        if n_full == 1:  # the whole part in one batch (the usual case): no loop
-            sums = self._sums(y[:size], model(_rows(x, lambda t: t[:size]), training=False))
-        elif n_full:
-            def batches(t: Any) -> Any:
-                return tf.reshape(t[:n_full * size], [n_full, size, *t.shape[1:]])
-            xs, ys = _rows(x, batches), batches(y)
+        """Fold ``k``'s summed validation loss and metrics, in batches of one size: one traced model call.
 
-            def batch(i: Any, *acc: Any) -> tuple:
-                pred = model(_rows(xs, lambda t: t[i]), training=False)
-                return (i + 1, *[a + b for a, b in zip(acc, self._sums(ys[i], pred))])
-            sums = tf.while_loop(lambda i, *_: i < n_full, batch, (tf.constant(0), *sums), parallel_iterations=1)[1:]
-        if n % size:
-            rest = self._sums(y[n_full * size:], model(_rows(x, lambda t: t[n_full * size:]), training=False))
-            sums = [a + b for a, b in zip(sums, rest)]
-        return list(sums)
+        A part larger than the validation batch size is cut into the fewest batches of at
+        most that size, all of one size; the last is filled up with copies of row 0 (fewer
+        than the number of batches) that are masked out.
+        """
+        tf = import_tensorflow()
+        (x, y, _), model, n = data, self.models[k], self.n_val[k]
+        count = -(-n // self.val_batch_sizes[k])
+        if count == 1:  # the whole part in one batch (the usual case): no loop
+            return self._sums(y, model(x, training=False))
+        size = -(-n // count)
+        rows = np.arange(count * size)
+        index = tf.constant(np.where(rows < n, rows, 0).reshape(count, size).astype(np.int32))
+        mask = tf.constant((rows < n).reshape(count, size).astype(np.float32))
+
+        def batch(i: Any, *acc: Any) -> tuple:
+            pred = model(_rows(x, lambda t: tf.gather(t, index[i])), training=False)
+            return (i + 1, *[a + b for a, b in zip(acc, self._sums(tf.gather(y, index[i]), pred, mask[i]))])
+        start = (tf.constant(0), *[tf.zeros([]) for _ in self.scores.keys])
+        return list(tf.while_loop(lambda i, *_: i < count, batch, start, parallel_iterations=1)[1:])
 
     def _validation(self, val: list) -> list:
         """Per key, the K folds' summed validation values (each fold on its own part)."""
