@@ -16,6 +16,7 @@ training part.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Iterator
 from typing import Any, Callable, ClassVar
 
 import numpy as np
@@ -30,7 +31,7 @@ from kfold.results.saving import Saved
 from kfold.split.codec import folds_from_json, folds_to_json
 from kfold.core.seeds import resolve_seed
 from kfold.train.cross_validation import plan_folds
-from kfold.split.check import folds_hash
+from kfold.split.check import check_cv, folds_hash
 from kfold.results.curves import fold_std
 
 __all__ = ["NestedResult", "nested_cross_validate"]
@@ -213,6 +214,9 @@ def nested_cross_validate(
     search_kwargs = dict(select=select, skip=skip, smooth=smooth, rule=rule, mode=mode, refit_epochs=refit_epochs,
                          callbacks=callbacks, fit_kwargs=fit_kwargs, strategy=strategy, on_error=on_error,
                          nan_policy=nan_policy)
+    for name, cv in (("outer_cv", outer_cv), ("inner_cv", inner_cv)):
+        if not isinstance(cv, Iterator):  # checked here, so that its error names it (a generator would be used up)
+            check_cv(cv, name=name)
     tasks = plan_folds(outer_cv, n_samples(x), y, groups, seed=seed)
     scores: dict[str, list[float]] = {}
     searches = []

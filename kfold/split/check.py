@@ -127,7 +127,7 @@ class PredefinedSplits(BaseSplitter):
         return f"PredefinedSplits(n_splits={self.n_splits})"
 
 
-def check_cv(cv: Any = 5, y: Any = None, *, classifier: bool = False) -> Any:
+def check_cv(cv: Any = 5, y: Any = None, *, classifier: bool = False, name: str = "cv") -> Any:
     """Return a splitter for ``cv``.
 
     Parameters
@@ -145,6 +145,8 @@ def check_cv(cv: Any = 5, y: Any = None, *, classifier: bool = False) -> Any:
         The targets; only looked at when ``cv`` is an int.
     classifier : bool, default=False
         Whether the model is a classifier (stratify when ``y`` allows it).
+    name : str, default="cv"
+        The parameter's name in error messages (``outer_cv``, ``inner_cv``).
 
     Returns
     -------
@@ -164,17 +166,17 @@ def check_cv(cv: Any = 5, y: Any = None, *, classifier: bool = False) -> Any:
     cv = 5 if cv is None else cv
     if isinstance(cv, numbers.Integral) and not isinstance(cv, (bool, np.bool_)):
         if cv < 2:
-            fail("cv", _ACCEPTED_CV, cv, "Use cv=5 for 5-fold cross-validation")
+            fail(name, _ACCEPTED_CV, cv, f"Use {name}=5 for 5-fold cross-validation")
         if classifier and y is not None and is_class_target(y):
             return StratifiedKFold(int(cv))
         return KFold(int(cv))
     if hasattr(cv, "split") and hasattr(cv, "get_n_splits"):
         return cv
     if isinstance(cv, Iterable) and not isinstance(cv, (str, bytes, dict)):
-        return PredefinedSplits(_check_folds(cv, "cv"))
-    fix = (f"Pass the number of folds as an int: cv={int(cv)}"
+        return PredefinedSplits(_check_folds(cv, name))
+    fix = (f"Pass the number of folds as an int: {name}={int(cv)}"
            if isinstance(cv, str) and cv.strip().isdigit() else None)
-    fail("cv", _ACCEPTED_CV, cv, fix)
+    fail(name, _ACCEPTED_CV, cv, fix)
 
 
 def target_type(y: Any) -> str:

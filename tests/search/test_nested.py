@@ -50,6 +50,20 @@ def test_nested_structure_with_training(regression_data):
     assert nested.table()["mae"].tolist() == nested.scores["mae"].tolist()
 
 
+@pytest.mark.parametrize("cvs, message", [
+    ({"outer_cv": 1, "inner_cv": 2}, "Invalid `outer_cv`.*Use outer_cv=5"),
+    ({"outer_cv": 2, "inner_cv": "3"}, "Invalid `inner_cv`.*inner_cv=3"),
+])
+def test_a_bad_outer_or_inner_cv_is_named_before_any_training(monkeypatch, cvs, message):
+    def no_training(*args, **kwargs):
+        raise AssertionError("trained before checking the folds")
+
+    monkeypatch.setattr(kfold.train.cross_validation, "cross_validate", no_training)
+    with pytest.raises(ValueError, match=message):
+        kfold.nested_cross_validate(build, {"units": [2]}, np.zeros((12, 3)), np.zeros(12), epochs=1, verbose=0,
+                                    **cvs)
+
+
 def test_outer_seeds_differ_and_the_grid_is_checked_first(monkeypatch):
     def no_training(*args, **kwargs):
         raise AssertionError("trained before checking the grid")
