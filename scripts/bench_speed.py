@@ -309,7 +309,7 @@ def main() -> None:
     parser.add_argument("--report", metavar="JSON", help="print the tables of an earlier --out file; run nothing")
     parser.add_argument("--reference", metavar="DIR",
                         help="instead: kfold's default against the reference trainer DIR/fused_reference.py "
-                             "(scripts/bench_reference.py: Boston batch 1 and 16, Dropout, Conv1D, two inputs)")
+                             "(scripts/bench_reference.py: Boston batch 1 and 16, Dropout, Conv1D, Conv2D, two inputs)")
     parser.add_argument("--cold", action="store_true",
                         help="with --reference: no kfold run reuses the graph an earlier run compiled")
     args = parser.parse_args()
