@@ -130,7 +130,8 @@ def masked_epochs(n_epochs: Any, capacity: int, steps: int, n_keys: int, n_train
                   step: Any, validation: Any) -> list:
     """(graph) Up to ``capacity`` epochs: ``steps`` steps each, then validation; per key training then validation logs.
 
-    ``n_keys`` values per step and validation (the loss and the metrics); ``step(e, i)`` trains step ``i`` of epoch ``e`` and returns, per key, the K folds'
+    ``n_keys`` values per step and validation (the loss and the metrics);
+    ``step(e, i)`` trains step ``i`` of epoch ``e`` and returns, per key, the K folds'
     summed values over their rows; ``validation()`` returns the same over each fold's
     held-out part. Sums are divided by ``n_train`` and ``n_val`` (K each). Returns
     ``2 * keys`` arrays shaped ``(capacity, K)``, as :func:`epoch_logs` reads them.

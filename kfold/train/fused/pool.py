@@ -180,18 +180,23 @@ class GraphPool:
         self._slot_of: dict[int, _Slot] = {}
         self.graphs_made, self.max_slots = 0, max_slots
 
-    def _recent_slot(self, key: str) -> _Slot | None:
-        """``key``'s slot, now the most recently lent; None if another run holds it."""
-        slot = self.slots.get(key)
-        if slot is None or slot.owner is not None:
-            return None
-        self.slots[key] = self.slots.pop(key)
-        return slot
+    def _bounded_lends(self, key: str, folds: list[FusedFold]) -> bool:
+        """(``max_slots`` set) Whether ``folds`` may train in ``key``'s slot: not too large, and the slot free.
 
-    def _make_room(self) -> None:
-        free = [key for key, slot in self.slots.items() if slot.owner is None]
-        for key in free[:max(0, len(self.slots) - self.max_slots + 1)]:
-            del self.slots[key]
+        ``key``'s free slot becomes the most recently lent; without one, the least
+        recently lent free slots are dropped to make room for it.
+        """
+        if _state_bytes(folds) > RECENT_MAX_BYTES:
+            return False
+        slot = self.slots.get(key)
+        if slot is not None:
+            if slot.owner is None:
+                self.slots[key] = self.slots.pop(key)
+            return slot.owner is None
+        free = [k for k, s in self.slots.items() if s.owner is None]
+        for k in free[:max(0, len(self.slots) - self.max_slots + 1)]:
+            del self.slots[k]
+        return True
 
     def lend(self, folds: list[FusedFold], config: FitConfig, owner: Any) -> GraphCache:
         """The graphs for ``folds`` (freshly prepared); with a slot of their architecture, they train its models.
@@ -201,13 +206,10 @@ class GraphPool:
         holds the slot until :meth:`give_back`, or until another run is lent it.
         """
         key = architecture_key(folds, config)
-        if key is None or (self.max_slots is not None and (key in self.slots and self._recent_slot(key) is None
-                                                           or _state_bytes(folds) > RECENT_MAX_BYTES)):
+        if key is None or (self.max_slots is not None and not self._bounded_lends(key, folds)):
             return GraphCache(self)
         slot = self.slots.get(key)
         if slot is None:
-            if self.max_slots is not None:
-                self._make_room()
             slot = self.slots[key] = _Slot([f.model for f in folds], self)
         else:
             self._stash_owner(slot)

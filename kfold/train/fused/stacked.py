@@ -167,13 +167,12 @@ class StackedGraph:
         # the graph's fold axis, at least 2 (a copy of fold 0 beside a lone fold): XLA simplifies a fold
         # axis of 1 away and then rounds a matrix-vector product otherwise than for 2 or more folds
         self.width = max(2, self.k)
-        padded = [*models, *[models[0]] * (self.width - self.k)]
         first = models[0]
         self.variables = [keras.Variable(np.zeros((self.width, *v.shape), np.float32), name=f"stacked_{i}")
                           for i, v in enumerate(first.trainable_variables)]
         self.optimizer = type(first.optimizer).from_config(first.optimizer.get_config())
         self.optimizer.build(self.variables)
-        self._slots = self._optimizer_pairs(padded)
+        self._slots = self._optimizer_pairs(self._pad(models))
         self.load()  # raises ValueError if the folds' optimizer states cannot be stacked
         self.scores = RowScores(first)
         self.n_train = np.array([int(t[0].shape[0]) for t in self._pad(train)])
@@ -217,9 +216,8 @@ class StackedGraph:
 
     def load(self) -> None:
         """The stacked weights and optimizer state from the fold models (they may have changed meanwhile)."""
-        padded = [*self.models, *[self.models[0]] * (self.width - self.k)]
         for i, stacked in enumerate(self.variables):
-            stacked.assign(np.stack([np.asarray(m.trainable_variables[i]) for m in padded]))
+            stacked.assign(np.stack([np.asarray(m.trainable_variables[i]) for m in self._pad(self.models)]))
         for variable, per_fold in self._slots:
             values = [np.asarray(v) for v in per_fold]
             if tuple(variable.shape) == tuple(values[0].shape):
@@ -329,7 +327,7 @@ class StackedGraph:
         """Every step's rows, ``(epochs_per_call, steps, K, batch)``; the partial batch padded with row 0."""
         steps, _, size = self.masks.shape
         index = np.zeros((self.epochs_per_call, self.width, steps * size), np.int32)
-        for k, fold in enumerate([*orders, *[orders[0]] * (self.width - self.k)]):
+        for k, fold in enumerate(self._pad(orders)):
             index[:len(fold), k, :self.n_train[k]] = fold
             index[:, k] += k * self.rows
         return np.ascontiguousarray(index.reshape(self.epochs_per_call, self.width, steps, size)
