@@ -85,3 +85,14 @@ def mnist_like():
                               keras.layers.Dense(10, activation="softmax")])
     model.compile(optimizer="rmsprop", loss="categorical_crossentropy", metrics=["accuracy"])
     return model
+
+
+def small_conv2d():
+    """A small image model on 144 features seen as 12 x 12 x 1: Conv2D(8, 3), MaxPooling2D, softmax (no XLA on a CPU)."""
+    import keras
+
+    model = keras.Sequential([keras.Input((144,)), keras.layers.Reshape((12, 12, 1)),
+                              keras.layers.Conv2D(8, 3, activation="relu"), keras.layers.MaxPooling2D(),
+                              keras.layers.Flatten(), keras.layers.Dense(10, activation="softmax")])
+    model.compile(optimizer="rmsprop", loss="categorical_crossentropy", metrics=["accuracy"])
+    return model

@@ -6,7 +6,8 @@ trained alone equals, bit for bit, the same fold trained with others. Checked he
 on every graph: the stacked Dense path (the default for plain Dense stacks), the
 masked-step graph (other models of Keras' layers) and the generic one, for a small
 Dense model, folds of different sizes and the 128-unit MNIST-like model, and, on the
-masked-step and generic graphs, for a Dropout and a Conv1D model.
+masked-step and generic graphs, for a Dropout and a Conv1D model, and for a Conv2D
+model, which the masked-step graph trains without XLA on a CPU.
 """
 from __future__ import annotations
 
@@ -55,6 +56,22 @@ def small_conv():
                               keras.layers.Dense(1)])
     model.compile(optimizer="adam", loss="mse", metrics=["mae"])
     return model
+
+
+def small_conv2d():
+    import keras
+
+    model = keras.Sequential([keras.Input((64,)), keras.layers.Reshape((8, 8, 1)),
+                              keras.layers.Conv2D(4, 3, activation="relu"), keras.layers.MaxPooling2D(),
+                              keras.layers.Flatten(), keras.layers.Dense(1)])
+    model.compile(optimizer="rmsprop", loss="mse", metrics=["mae"])
+    return model
+
+
+def images(n=62):
+    rng = np.random.default_rng(2)
+    x = rng.uniform(size=(n, 64)).astype("float32")
+    return FoldData(x, x[:, :8].sum(axis=1))
 
 
 def regression(n=62):  # 62 rows, 4 folds: training parts of 46 and 47 rows
@@ -130,3 +147,24 @@ def test_dropout_histories_repeat_run_to_run_and_change_with_the_seed():
     runs = [run_folds_fused(with_dropout, data, plan_folds(2, 64, seed=seed), config) for seed in (0, 0, 1)]
     assert [o.history for o in runs[0]] == [o.history for o in runs[1]]
     assert runs[0][0].history["loss"] != runs[2][0].history["loss"]
+
+
+def test_a_conv2d_fold_alone_equals_the_group_and_repeats_without_xla(monkeypatch):
+    made = graphs_made(monkeypatch)
+    config = FitConfig(epochs=3, batch_size=8)
+    alone_and_together(small_conv2d, images(), config)
+    assert {(type(g).__name__, g.jit_compile) for g in made} == {("SubmodelGraph", False)}  # no GPU here
+    runs = [run_folds_fused(small_conv2d, images(), plan_folds(2, 62, seed=0), config) for _ in range(2)]
+    assert [o.history for o in runs[0]] == [o.history for o in runs[1]]
+
+
+def test_a_conv2d_model_keeps_xla_where_a_gpu_is_visible(monkeypatch):
+    import tensorflow as tf
+
+    real = tf.config.list_logical_devices
+    monkeypatch.setattr(tf.config, "list_logical_devices", lambda kind=None: ["GPU:0"] if kind == "GPU" else real(kind))
+    assert engine.xla_slower([small_conv2d()]) is False
+    assert engine.xla_slower([small_dense()]) is False
+    monkeypatch.setattr(engine, "SLOWER_WITH_XLA", ())
+    monkeypatch.setattr(tf.config, "list_logical_devices", real)
+    assert engine.xla_slower([small_conv2d()]) is False

@@ -11,6 +11,9 @@
   seed generators (each fold's seeded from the fold's seed), so the same seed gives
   the same histories run to run, but XLA's random numbers are not the ones
   TensorFlow's kernels draw in ``model.fit`` (statistically the same; see BENCHMARKS.md);
+* :func:`xla_slower`: on a CPU, XLA's kernels for image convolutions (``Conv2D`` and
+  friends) are slower than TensorFlow's own (oneDNN) and take longer to compile, so such
+  models take the masked-step graph without XLA there (BENCHMARKS.md measures both);
 * :func:`epochs_per_call`: one epoch per call while any fold has callbacks (they
   run between epochs), else about a tenth of the run per call.
 """
@@ -19,12 +22,13 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from kfold.core.backend import import_tensorflow
 from kfold.train.fused.graph import EpochGraph
 from kfold.train.fused.stacked import StackedGraph, stack_reason
 from kfold.train.fused.submodels import SubmodelGraph, submodel_reason
 from kfold.train.keras_fit import validation_batch_size
 
-__all__ = ["use_xla", "epochs_per_call", "make_graph", "MAX_INDEX_BYTES", "USE_STACKED", "USE_SUBMODELS"]
+__all__ = ["use_xla", "xla_slower", "epochs_per_call", "make_graph", "SLOWER_WITH_XLA", "MAX_INDEX_BYTES", "USE_STACKED", "USE_SUBMODELS"]
 
 # The precomputed batch rows of one call (int32, every fold): at most this many bytes.
 MAX_INDEX_BYTES = 64 * 1024**2
@@ -33,6 +37,10 @@ MAX_INDEX_BYTES = 64 * 1024**2
 USE_STACKED = True
 # True: other models of Keras' layers without callbacks take the masked-step graph (SubmodelGraph).
 USE_SUBMODELS = True
+# Layers whose XLA kernels on a CPU are slower than TensorFlow's own: with one of them and no GPU, the
+# masked-step graph runs without XLA (measured in BENCHMARKS.md; Conv1D, on short sequences, is faster with XLA).
+SLOWER_WITH_XLA = ("Conv2D", "Conv3D", "Conv2DTranspose", "Conv3DTranspose", "SeparableConv2D",
+                   "DepthwiseConv2D")
 
 
 def use_xla(model: Any) -> bool:
@@ -48,6 +56,25 @@ def use_xla(model: Any) -> bool:
     """
     layers = model._flatten_layers() if hasattr(model, "_flatten_layers") else model.layers
     return all(getattr(layer, "supports_jit", True) for layer in layers)
+
+
+def xla_slower(models: list) -> bool:
+    """Whether these models train faster without XLA here: a layer of :data:`SLOWER_WITH_XLA`, and no GPU.
+
+    Examples
+    --------
+    >>> import keras
+    >>> dense = keras.Sequential([keras.Input((4,)), keras.layers.Dense(1)])
+    >>> conv = keras.Sequential([keras.Input((8, 8, 1)), keras.layers.Conv2D(2, 3), keras.layers.Flatten()])
+    >>> import tensorflow as tf
+    >>> xla_slower([dense]), xla_slower([conv]) == (not tf.config.list_logical_devices("GPU"))
+    (False, True)
+    """
+    layers = [layer for model in models for layer in (model._flatten_layers() if hasattr(model, "_flatten_layers")
+                                                      else model.layers)]
+    if not any(type(layer).__name__ in SLOWER_WITH_XLA for layer in layers):
+        return False
+    return not import_tensorflow().config.list_logical_devices("GPU")
 
 
 def epochs_per_call(folds: list, config: Any) -> int:
@@ -75,6 +102,8 @@ def make_graph(folds: list, config: Any, jit_compile: bool, per_call: int) -> An
     own kernels and keeps its numbers bit for bit, which the other two cannot), and
     the stacked one only for folds without callbacks: a callback changes its own
     fold's optimizer or model between epochs, which the stacked copy would not see.
+    Where XLA is on but :func:`xla_slower` says it is the slower choice (image
+    convolutions on a CPU), the masked-step graph runs without it.
 
     Examples
     --------
@@ -102,5 +131,6 @@ def make_graph(folds: list, config: Any, jit_compile: bool, per_call: int) -> An
             pass
     val_batch_sizes = [validation_batch_size(config.batch_size, n) for n in n_val]
     if USE_SUBMODELS and jit_compile and submodel_reason(models, train, n_train, config.batch_size) is None:
-        return SubmodelGraph(models, n_train, n_val, config.batch_size, val_batch_sizes, jit_compile, per_call)
+        return SubmodelGraph(models, n_train, n_val, config.batch_size, val_batch_sizes,
+                             jit_compile=not xla_slower(models), epochs_per_call=per_call)
     return EpochGraph(models, n_train, n_val, config.batch_size, val_batch_sizes, jit_compile, per_call)

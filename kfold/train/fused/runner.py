@@ -37,12 +37,12 @@ What is kept from ``model.fit``:
 
 Numerics: without XLA the logs are bit for bit those of the sequential path.
 XLA fuses and reorders float32 sums, so values move by about 1e-7 relative per
-epoch. Models with random layers (``Dropout``, ``GaussianNoise``) are compiled
-with XLA too (:func:`kfold.train.fused.engine.use_xla`): seeded, so the same seed
-gives the same histories, but XLA draws other random numbers than ``model.fit``'s
-kernels. A fold's numbers do not depend on which folds share its graph
-(:mod:`kfold.train.fused.graph`, and the stacked form of plain Dense stacks,
-:mod:`kfold.train.fused.stacked`, the default where it applies).
+epoch. Random layers compile with XLA too (:func:`kfold.train.fused.engine.use_xla`):
+seeded, so the same seed gives the same histories, but other draws than
+``model.fit``'s. Image convolutions train without XLA on a CPU
+(:func:`kfold.train.fused.engine.xla_slower`), where TensorFlow's kernels sum by
+thread: a worker with fewer threads rounds them otherwise in the last bits. A
+fold's numbers do not depend on which folds share its graph.
 
 Costs: all K copies of the data are held at once (:data:`MAX_FUSED_BYTES`), and
 TensorFlow keeps every XLA-compiled function in memory until the process ends

@@ -26,7 +26,11 @@ Epoch-level callbacks run with it as with the generic graph: a callback's change
 to its fold's model or optimizer between epochs (a new learning rate, restored
 weights) is a change to the variables this graph trains.
 
-It applies (:func:`submodel_reason` says why not) with XLA, for
+It applies (:func:`submodel_reason` says why not) with XLA (the engine runs it
+without XLA for image convolutions on a CPU, where TensorFlow's own kernels are
+faster: :func:`kfold.train.fused.engine.xla_slower`; those kernels split their sums by
+the number of threads, so a worker with fewer threads rounds such a model's numbers
+otherwise in the last bits), for
 one or several input arrays (a list or dict, as the model takes them) and one
 output of shape ``(batch, units)``, no sample weights, the
 same number of steps per epoch in every fold, a loss and metrics from
@@ -128,7 +132,7 @@ class SubmodelGraph(TrainsFoldModels):
     def __init__(self, models: list, n_train: list[int], n_val: list[int], batch_size: int,
                  val_batch_sizes: list[int], jit_compile: bool, epochs_per_call: int = 1) -> None:
         tf = import_tensorflow()
-        self.models, self.batch_size = models, batch_size
+        self.models, self.batch_size, self.jit_compile = models, batch_size, jit_compile
         self.n_train, self.n_val = np.array(n_train), list(n_val)
         self.val_batch_sizes, self.epochs_per_call = list(val_batch_sizes), max(1, int(epochs_per_call))
         self.scores = RowScores(models[0])
