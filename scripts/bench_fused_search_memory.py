@@ -4,7 +4,9 @@ Runs ``kfold.grid_search`` (default strategy: each candidate's folds trained
 fused, XLA-compiled) over 20 candidates whose hidden widths differ (every
 candidate a new architecture, so a new compiled graph), 3 folds x 5 epochs on
 the 404 Boston training samples, two model kinds: a Dense stack (the stacked
-fast path) and a Dropout model (the masked-step graph). A callback-free probe reads
+fast path) and a Dropout model (the masked-step graph); ``--kinds conv2d`` adds a
+Conv2D model on 600 MNIST digits (filters 2..21: the masked-step graph, without XLA
+on a CPU). A callback-free probe reads
 the resident memory (RSS, ``/proc/self/statm``) after every candidate (the
 search's ``on_candidate`` is not public, so the build function of the next
 candidate records it). Prints RSS after candidates 1, 5, 10, 15, 20 and the
@@ -34,11 +36,18 @@ def rss_mb() -> float:
         return int(file.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 1024**2
 
 
-def builder(samples: list, dropout: bool):
+def builder(samples: list, dropout: bool, conv: bool = False):
     def build(units: int = 8):
         import keras
 
         samples.append((units, rss_mb()))  # memory before this build: after the previous candidate
+        if conv:
+            model = keras.Sequential([keras.Input((784,)), keras.layers.Reshape((28, 28, 1)),
+                                      keras.layers.Conv2D(units // 4, 3, activation="relu"),
+                                      keras.layers.MaxPooling2D(), keras.layers.Flatten(),
+                                      keras.layers.Dense(10, activation="softmax")])
+            model.compile(optimizer="rmsprop", loss="categorical_crossentropy", metrics=["accuracy"])
+            return model
         layers = [keras.layers.Dense(units, activation="relu"),
                   *([keras.layers.Dropout(0.2)] if dropout else []), keras.layers.Dense(units, activation="relu")]
         model = keras.Sequential([keras.Input((13,)), *layers, keras.layers.Dense(1)])
@@ -48,11 +57,18 @@ def builder(samples: list, dropout: bool):
 
 
 def run(kind: str, candidates: int, folds: int = 3, epochs: int = 5) -> dict:
-    (x, y), _ = kfold.datasets.load_boston_housing()
+    if kind == "conv2d":
+        x, labels = kfold.datasets.load_mnist_5k()
+        rows = np.random.default_rng(0).permutation(len(x))[:600]  # the file is sorted by digit
+        x, y, preprocess = x[rows] / 255.0, np.eye(10)[labels[rows]], None
+    else:
+        (x, y), _ = kfold.datasets.load_boston_housing()
+        preprocess = kfold.Standardize()
     samples: list = []
     grid = {"units": list(range(8, 8 + 4 * candidates, 4))}
-    result = kfold.grid_search(builder(samples, kind == "dropout"), grid, x, y, cv=folds, epochs=epochs, batch_size=16,
-                               seed=0, verbose=0, refit=False, preprocess=kfold.Standardize())
+    build = builder(samples, kind == "dropout", kind == "conv2d")
+    result = kfold.grid_search(build, grid, x, y, cv=folds, epochs=epochs, batch_size=16,
+                               seed=0, verbose=0, refit=False, preprocess=preprocess)
     first = {}
     for units, rss in samples:  # the first build of each candidate: memory after the candidate before
         first.setdefault(units, rss)
@@ -93,6 +109,7 @@ def main() -> None:
     parser.add_argument("--folds", type=int, default=3)
     parser.add_argument("--epochs", type=int, default=5)
     parser.add_argument("--out")
+    parser.add_argument("--kinds", default="dense-stack,dropout", help="comma-separated: dense-stack, dropout, conv2d")
     parser.add_argument("--tensorflow-only", action="store_true")
     parser.add_argument("--jit", choices=["on", "off"], help=argparse.SUPPRESS)  # one process of --tensorflow-only
     args = parser.parse_args()
@@ -107,7 +124,7 @@ def main() -> None:
             done = subprocess.run([sys.executable, __file__, "--jit", jit], capture_output=True, text=True, check=True)
             print(f"jit_compile={jit == 'on'}: {done.stdout.strip().splitlines()[-1]} MB kept per deleted tf.function")
         return
-    rows = [run(kind, args.candidates, args.folds, args.epochs) for kind in ("dense-stack", "dropout")]
+    rows = [run(kind, args.candidates, args.folds, args.epochs) for kind in args.kinds.split(",")]
     print("| model | RSS MB after candidate 1 / 5 / 10 / 15 / 20 | slope over the second half (MB / candidate) |")
     print("|---|---|---|")
     for row in rows:
