@@ -45,10 +45,10 @@ thread: a worker with fewer threads rounds them otherwise in the last bits. A
 fold's numbers do not depend on which folds share its graph.
 
 Costs: all K copies of the data are held at once (:data:`MAX_FUSED_BYTES`), and
-TensorFlow keeps every XLA-compiled function in memory until the process ends
-(tensorflow/tensorflow#64170; ``model.compile(jit_compile=True)`` has the same
-cost): a few tens of MB per fold model, which adds up over a search of many architectures
-(candidates of one architecture share one graph: :mod:`kfold.train.fused.pool`).
+TensorFlow keeps about 10-40 MB per compiled architecture until the process ends,
+with or without XLA (BENCHMARKS.md; tensorflow/tensorflow#64170), which adds up over
+a search of many architectures (one architecture's candidates share one graph:
+:mod:`kfold.train.fused.pool`).
 
 What the fused path cannot run is reported by :func:`check_fusable` (callbacks, ``fit``
 arguments), :func:`check_data_fusable` and :func:`kfold.train.fused.prepare.check_model_fusable`;
