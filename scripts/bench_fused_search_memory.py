@@ -14,6 +14,10 @@ slope over the second half (MB per candidate).
 
     .venv/bin/python scripts/bench_fused_search_memory.py [--candidates 20] [--folds 3] [--epochs 5] [--out mem.json]
 
+``--max-tasks-per-worker K`` trains the candidates in two worker processes
+(``executor="processes", n_jobs=2``), each replaced after about K candidates, and prints
+the peak RSS of each worker (a thread reads ``/proc`` four times a second).
+
 ``--tensorflow-only`` measures TensorFlow alone, no kfold: 30 small ``tf.function``
 of distinct shapes, each called once, deleted and garbage collected, with and
 without ``jit_compile`` (in two fresh processes); it prints the memory kept per function.
@@ -56,7 +60,53 @@ def builder(samples: list, dropout: bool, conv: bool = False):
     return build
 
 
-def run(kind: str, candidates: int, folds: int = 3, epochs: int = 5) -> dict:
+def _children_rss() -> dict[int, float]:
+    """RSS in MB of every process below this one (loky's workers), by pid."""
+    parents, rss = {}, {}
+    for entry in os.listdir("/proc"):
+        try:
+            with open(f"/proc/{entry}/stat", encoding="ascii") as file:
+                fields = file.read().rsplit(")", 1)[1].split()
+            parents[int(entry)], rss[int(entry)] = int(fields[1]), int(fields[21]) * os.sysconf("SC_PAGE_SIZE") / 1024**2
+        except (OSError, ValueError, IndexError):  # not a process, or it ended meanwhile
+            continue
+    below, todo = {}, [os.getpid()]
+    while todo:
+        pid = todo.pop()
+        for child, parent in parents.items():
+            if parent == pid and child not in below:
+                below[child] = rss[child]
+                todo.append(child)
+    return below
+
+
+class WorkerPeaks:
+    """A thread that keeps the highest RSS of every worker process while the search runs."""
+
+    def __init__(self, every: float = 0.25) -> None:
+        import threading
+
+        self.peaks: dict[int, float] = {}
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._watch, args=(every,), daemon=True)
+
+    def _watch(self, every: float) -> None:
+        while not self._stop.wait(every):
+            for pid, mb in _children_rss().items():
+                if pid not in self._before:  # not a worker an earlier search left idle
+                    self.peaks[pid] = max(mb, self.peaks.get(pid, 0.0))
+
+    def __enter__(self) -> "WorkerPeaks":
+        self._before = set(_children_rss())
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
+def run(kind: str, candidates: int, folds: int = 3, epochs: int = 5, workers_k: int | None = None) -> dict:
     if kind == "conv2d":
         x, labels = kfold.datasets.load_mnist_5k()
         rows = np.random.default_rng(0).permutation(len(x))[:600]  # the file is sorted by digit
@@ -67,6 +117,13 @@ def run(kind: str, candidates: int, folds: int = 3, epochs: int = 5) -> dict:
     samples: list = []
     grid = {"units": list(range(8, 8 + 4 * candidates, 4))}
     build = builder(samples, kind == "dropout", kind == "conv2d")
+    if workers_k is not None:  # two worker processes, each replaced after about workers_k candidates
+        with WorkerPeaks() as watch:
+            kfold.grid_search(build, grid, x, y, cv=folds, epochs=epochs, batch_size=16, seed=0, verbose=0,
+                              refit=False, preprocess=preprocess, executor="processes", n_jobs=2,
+                              max_tasks_per_worker=workers_k)
+        peaks = [mb for mb in watch.peaks.values() if mb > 300]  # the workers (TensorFlow loaded), in start order
+        return {"kind": kind, "workers_k": workers_k, "worker_peaks": peaks, "main_rss": rss_mb()}
     result = kfold.grid_search(build, grid, x, y, cv=folds, epochs=epochs, batch_size=16,
                                seed=0, verbose=0, refit=False, preprocess=preprocess)
     first = {}
@@ -111,6 +168,8 @@ def main() -> None:
     parser.add_argument("--out")
     parser.add_argument("--kinds", default="dense-stack,dropout", help="comma-separated: dense-stack, dropout, conv2d")
     parser.add_argument("--tensorflow-only", action="store_true")
+    parser.add_argument("--max-tasks-per-worker", type=int,
+                        help="train the candidates in two worker processes replaced after about this many each; print each worker's peak RSS")
     parser.add_argument("--jit", choices=["on", "off"], help=argparse.SUPPRESS)  # one process of --tensorflow-only
     args = parser.parse_args()
     if args.jit:
@@ -123,6 +182,17 @@ def main() -> None:
         for jit in ("on", "off"):
             done = subprocess.run([sys.executable, __file__, "--jit", jit], capture_output=True, text=True, check=True)
             print(f"jit_compile={jit == 'on'}: {done.stdout.strip().splitlines()[-1]} MB kept per deleted tf.function")
+        return
+    if args.max_tasks_per_worker:
+        rows = [run(kind, args.candidates, args.folds, args.epochs, args.max_tasks_per_worker)
+                for kind in args.kinds.split(",")]
+        print(f"| model | peak RSS MB of each worker ({args.max_tasks_per_worker} candidates each) | this process after |")
+        print("|---|---|---|")
+        for row in rows:
+            print(f"| {row['kind']} | {' / '.join(f'{mb:.0f}' for mb in row['worker_peaks'])} | {row['main_rss']:.0f} |")
+        if args.out:
+            with open(args.out, "w", encoding="utf-8") as file:
+                json.dump(rows, file)
         return
     rows = [run(kind, args.candidates, args.folds, args.epochs) for kind in args.kinds.split(",")]
     print("| model | RSS MB after candidate 1 / 5 / 10 / 15 / 20 | slope over the second half (MB / candidate) |")

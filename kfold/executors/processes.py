@@ -16,10 +16,10 @@ several were, each of them runs again alone, so that a death is only ever
 counted against the task that caused it. A task whose worker died more than
 ``retries`` times is reported as a :class:`~kfold.executors.base.TaskError`.
 
-Recycling (``max_tasks_per_worker=k``): TensorFlow keeps some state for every
-model a process has built (about 4 MB per small model; ``clear_session`` and
-garbage collection do not release it), so a worker that trains fold after
-fold grows. With ``k``, the tasks run in chunks of ``n_workers * k``, each on
+Recycling (``max_tasks_per_worker=k``): TensorFlow keeps the XLA code of every
+architecture a process has compiled (10-25 MB per small model; nothing in
+TensorFlow releases it), so a worker that trains architecture after architecture
+grows. With ``k``, the tasks run in chunks of ``n_workers * k``, each on
 fresh workers: every chunk's workers are started with a new ``pool`` name
 among the loky initializer's arguments, and joblib reuses workers only while
 those arguments stay equal, so it shuts the previous workers down (cleanly,

@@ -31,6 +31,7 @@ from kfold.search.search_result import SearchResult
 from kfold.train.cross_validation import check_inputs, plan_folds
 from kfold.train.keras_fit import check_callbacks
 from kfold.train.strategy import ON_ERROR, STRATEGIES, check_strategy
+from kfold.core.memory import release_memory
 from kfold.core.seeds import resolve_seed
 from kfold.search.rundir import open_search_dir
 from kfold.search._training import (_naming_candidate, executor_here, finished_candidates, plan_candidates,
@@ -165,6 +166,7 @@ def run_search(build_fn: Callable, candidates: list[dict], x: Any, y: Any, *, cv
         if verbose:
             selection = result.best_epoch(select, skip=skip, smooth=smooth, mode=mode, rule=rule)
             print(f"[{i + 1}/{len(candidates)}] {candidates[i]!r}: {selection}")
+        release_memory()  # the candidate's fold models are garbage cycles now: freed before the next one
 
     with open_executor(executor, n_jobs=n_jobs, client=client, devices=devices, retries=retries,
                        max_tasks_per_worker=max_tasks_per_worker) as pool:  # one pool serves every candidate

@@ -30,7 +30,7 @@ from kfold.results.outcome import FoldOutcome
 from kfold.search.rundir import STOP_FILE
 from kfold.train.fold import non_finite_loss
 from kfold.train.fused.continuation import ContinuedFolds
-from kfold.train.fused.pool import GraphPool, active_pool
+from kfold.train.fused.pool import active_pool, search_pool
 from kfold.train.fused.prepare import NotFusable
 
 __all__ = ["Stepwise", "running_score", "smoothed_mean", "check_stepwise", "finished_curves", "record_stop"]
@@ -114,7 +114,7 @@ class Stepwise:
 
     def __init__(self, runs: list, select: str, on_error: str = "raise") -> None:
         self.runs, self.select, self.on_error = runs, select, on_error
-        self.pool = active_pool() or GraphPool()
+        self.pool = active_pool() or search_pool()
         self.live: dict[int, ContinuedFolds] = {}
         self.failures: dict[int, str] = {}
 

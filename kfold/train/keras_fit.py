@@ -22,6 +22,7 @@ import numpy as np
 
 from kfold.core.backend import import_keras, import_tensorflow
 from kfold.core.checks import Described, fail, message
+from kfold.core.custom_gradients import forget_traced
 from kfold.data.arrays import n_samples, to_tensors
 from kfold.results.history import records_to_history
 from kfold.core.interrupts import check_interrupt, deferring_interrupts
@@ -251,6 +252,8 @@ def train_model(model: Any, x: Any, y: Any, sample_weight: Any = None, *, epochs
     # shuffle=False: the dataset already holds each epoch's own permutation.
     model.fit(dataset, epochs=epochs, steps_per_epoch=steps, callbacks=[*callbacks, stop_on_nan(), logger],
               verbose=verbose, shuffle=False, **kwargs)
+    # traced: fit's steps (and all their graphs hold) may go with the model
+    forget_traced(model.train_function, model.test_function)
     return records_to_history(records)
 
 

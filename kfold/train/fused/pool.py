@@ -7,7 +7,8 @@ learning rate, the initial weights) can run the same traced and compiled
 function: the pool keeps one set of K fold models per architecture (a *slot*);
 a run's own freshly built state is copied into the slot's variables, and the
 previous owner's state out of them when it is paused. A 5 nodes x 3 learning
-rates grid then compiles 5 graphs, not 15. Two runs have one architecture when
+rates grid then compiles 5 graphs, not 15; a search keeps the slots of
+:data:`SEARCH_ARCHITECTURES` architectures at most. Two runs have one architecture when
 their model and layer classes (Keras' own only: a custom layer could change the
 graph unseen), configs, compile configs (the optimizer's with its learning rate
 left out), variables, data shapes, batch size, fold sizes and epochs per call
@@ -36,8 +37,8 @@ from kfold.train.fused import engine
 from kfold.train.fused.engine import epochs_per_call, use_xla
 from kfold.train.fused.prepare import FusedFold, prepare_folds  # prepare_folds: the examples
 
-__all__ = ["architecture_key", "GraphCache", "GraphPool", "sharing_graphs", "active_pool", "recent_graphs",
-           "RECENT_ARCHITECTURES", "RECENT_MAX_BYTES", "REUSE_GRAPHS"]
+__all__ = ["architecture_key", "GraphCache", "GraphPool", "sharing_graphs", "active_pool", "search_pool", "recent_graphs",
+           "RECENT_ARCHITECTURES", "RECENT_MAX_BYTES", "REUSE_GRAPHS", "SEARCH_ARCHITECTURES"]
 
 _POOL: contextvars.ContextVar = contextvars.ContextVar("kfold_graph_pool", default=None)
 # outside a search, a later run of one of the last few architectures a thread trained reuses its graph
@@ -46,6 +47,8 @@ REUSE_GRAPHS = True
 # ... unless its fold models' state (weights and optimizer slots, all folds) is larger than this
 RECENT_MAX_BYTES = 256 * 1024**2
 _RECENT = threading.local()
+# a search keeps the graphs of this many architectures (each holds its fold models and compiled code)
+SEARCH_ARCHITECTURES = 8
 
 
 def _state_variables(model: Any) -> list:
@@ -163,40 +166,46 @@ class GraphPool:
     """Compiled fused graphs shared by the runs of a search that have one architecture.
 
     ``graphs_made`` counts the graphs traced and compiled so far (each once, at
-    its first call): the number a test or a benchmark reads. With ``max_slots``
-    (the pool of :func:`recent_graphs`), it keeps the slots of that many
-    architectures, the least recently lent one dropped first, lends a slot only
-    while no other run holds it, and keeps no models larger than :data:`RECENT_MAX_BYTES`.
+    its first call): the number a test or a benchmark reads. With ``max_slots``,
+    it keeps the slots of at most that many architectures (free slots are dropped
+    to make room for a new one). A search's pool (:func:`sharing_graphs`) drops the
+    slot made last, so that a grid cycling through more architectures than that
+    still reuses the first ones' graphs (dropping the least recently used would
+    reuse none). The pool of :func:`recent_graphs` (``recent=True``) drops the least
+    recently lent slot, lends a slot only while no other run holds it, and keeps
+    no models larger than :data:`RECENT_MAX_BYTES`.
 
     Examples
     --------
-    >>> pool = GraphPool()
-    >>> pool.graphs_made, len(pool.slots)
-    (0, 0)
+    >>> pool = GraphPool(max_slots=SEARCH_ARCHITECTURES)
+    >>> pool.graphs_made, len(pool.slots), pool.recent
+    (0, 0, False)
     """
 
-    def __init__(self, max_slots: int | None = None) -> None:
+    def __init__(self, max_slots: int | None = None, *, recent: bool = False) -> None:
         self.slots: dict[str, _Slot] = {}
         self._slot_of: dict[int, _Slot] = {}
-        self.graphs_made, self.max_slots = 0, max_slots
+        self.graphs_made, self.max_slots, self.recent = 0, max_slots, recent
 
-    def _bounded_lends(self, key: str, folds: list[FusedFold]) -> bool:
-        """(``max_slots`` set) Whether ``folds`` may train in ``key``'s slot: not too large, and the slot free.
+    def _make_room(self) -> None:
+        """Drop free slots until a new one fits in ``max_slots``: the last made, or (``recent``) the least recently lent."""
+        if self.max_slots is None:
+            return
+        free = [k for k, s in self.slots.items() if s.owner is None]  # in the order made (recent: lent)
+        for k in (free if self.recent else free[::-1])[:max(0, len(self.slots) - self.max_slots + 1)]:
+            del self.slots[k]
 
-        ``key``'s free slot becomes the most recently lent; without one, the least
-        recently lent free slots are dropped to make room for it.
+    def _recent_lends(self, key: str, folds: list[FusedFold]) -> bool:
+        """(``recent``) Whether ``folds`` may train in ``key``'s slot: not too large, and the slot free.
+
+        ``key``'s free slot becomes the most recently lent.
         """
         if _state_bytes(folds) > RECENT_MAX_BYTES:
             return False
         slot = self.slots.get(key)
-        if slot is not None:
-            if slot.owner is None:
-                self.slots[key] = self.slots.pop(key)
-            return slot.owner is None
-        free = [k for k, s in self.slots.items() if s.owner is None]
-        for k in free[:max(0, len(self.slots) - self.max_slots + 1)]:
-            del self.slots[k]
-        return True
+        if slot is not None and slot.owner is None:
+            self.slots[key] = self.slots.pop(key)
+        return slot is None or slot.owner is None
 
     def lend(self, folds: list[FusedFold], config: FitConfig, owner: Any) -> GraphCache:
         """The graphs for ``folds`` (freshly prepared); with a slot of their architecture, they train its models.
@@ -206,10 +215,11 @@ class GraphPool:
         holds the slot until :meth:`give_back`, or until another run is lent it.
         """
         key = architecture_key(folds, config)
-        if key is None or (self.max_slots is not None and not self._bounded_lends(key, folds)):
+        if key is None or (self.recent and not self._recent_lends(key, folds)):
             return GraphCache(self)
         slot = self.slots.get(key)
         if slot is None:
+            self._make_room()
             slot = self.slots[key] = _Slot([f.model for f in folds], self)
         else:
             self._stash_owner(slot)
@@ -265,12 +275,23 @@ def sharing_graphs(pool: GraphPool | None = None) -> Iterator[GraphPool]:
     >>> active_pool() is None
     True
     """
-    pool = pool or GraphPool()
+    pool = pool or search_pool()
     token = _POOL.set(pool)
     try:
         yield pool
     finally:
         _POOL.reset(token)
+
+
+def search_pool() -> GraphPool:
+    """A new pool for a search: the slots of :data:`SEARCH_ARCHITECTURES` architectures at most.
+
+    Examples
+    --------
+    >>> search_pool().max_slots == SEARCH_ARCHITECTURES
+    True
+    """
+    return GraphPool(max_slots=SEARCH_ARCHITECTURES)
 
 
 def recent_graphs() -> GraphPool | None:
@@ -288,7 +309,7 @@ def recent_graphs() -> GraphPool | None:
         return None
     pool = getattr(_RECENT, "pool", None)
     if pool is None:
-        pool = _RECENT.pool = GraphPool(max_slots=RECENT_ARCHITECTURES)
+        pool = _RECENT.pool = GraphPool(max_slots=RECENT_ARCHITECTURES, recent=True)
     return pool
 
 

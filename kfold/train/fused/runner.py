@@ -44,11 +44,10 @@ seeded, so the same seed gives the same histories, but other draws than
 thread: a worker with fewer threads rounds them otherwise in the last bits. A
 fold's numbers do not depend on which folds share its graph.
 
-Costs: all K copies of the data are held at once (:data:`MAX_FUSED_BYTES`), and
-TensorFlow keeps about 10-40 MB per compiled architecture until the process ends,
-with or without XLA (BENCHMARKS.md; tensorflow/tensorflow#64170), which adds up over
-a search of many architectures (one architecture's candidates share one graph:
-:mod:`kfold.train.fused.pool`).
+Costs: all K copies of the data are held at once (:data:`MAX_FUSED_BYTES`). A dropped
+graph's trace is freed (:mod:`kfold.core.custom_gradients`), but TensorFlow keeps every
+XLA executable until the process ends (10-25 MB per architecture, BENCHMARKS.md), which
+adds up over a search of many architectures (:mod:`kfold.train.fused.pool`).
 
 What the fused path cannot run is reported by :func:`check_fusable` (callbacks, ``fit``
 arguments), :func:`check_data_fusable` and :func:`kfold.train.fused.prepare.check_model_fusable`;
@@ -63,6 +62,7 @@ import numpy as np
 
 from kfold.core.backend import import_keras
 from kfold.core.checks import Described, fail
+from kfold.core.custom_gradients import forget_traced
 from kfold.core.interrupts import StopAfterEpoch
 from kfold.data.arrays import leaves
 from kfold.train.callbacks import batch_hook
@@ -101,13 +101,11 @@ class FusedInterrupted(KeyboardInterrupt):
 def check_fusable(config: FitConfig) -> str | None:
     """Why these training settings need the sequential path, or ``None`` if they can be fused.
 
-    Fused training runs every callback that works per epoch (see
-    :func:`kfold.train.callbacks.batch_hook`: ``EarlyStopping``, ``TensorBoard``,
-    ``CSVLogger``, ``ReduceLROnPlateau``, ``LearningRateScheduler``,
-    ``ModelCheckpoint``, ``TerminateOnNaN``, ``LambdaCallback`` with epoch hooks, a
-    callback of one's own with train/epoch hooks) and the ``fit`` arguments
-    ``shuffle``, ``class_weight`` and ``validation_freq``; a callback with a
-    batch hook, or any other ``fit`` argument, needs a live ``fit`` loop.
+    Fused training runs every callback that works per epoch (``EarlyStopping``, ``TensorBoard``,
+    ``CSVLogger``, ``ReduceLROnPlateau``, ``LearningRateScheduler``, ``ModelCheckpoint``,
+    ``TerminateOnNaN``, a ``LambdaCallback`` or one's own with train/epoch hooks:
+    :func:`kfold.train.callbacks.batch_hook`) and the ``fit`` arguments ``shuffle``,
+    ``class_weight`` and ``validation_freq``; a batch hook or any other needs a live ``fit`` loop.
 
     Examples
     --------
@@ -186,11 +184,14 @@ class _Runner:
 
     def _first_call(self, key: tuple, active: list[FusedFold], args: tuple) -> list:
         """Trace and compile; without XLA if XLA fails; NotFusable if no graph can be made."""
+        graph = self._graphs[key]
         try:
-            return self._graphs[key](*args)
+            return graph(*args)
         except Exception as error:  # noqa: BLE001 - compile errors come in many types
             if not self.jit_compile:
                 raise NotFusable(f"the fold models could not be traced into one graph ({error})") from error
+        finally:  # traced: TensorFlow need not keep the trace of the graph's tf.function (an attribute)
+            forget_traced(*vars(graph).values())
         self.jit_compile = False
         self._graphs.clear()
         self._graphs[key] = make_graph(active, self.config, False, self.per_call)
@@ -361,16 +362,15 @@ def run_folds_fused(build_fn: Callable[[], Any], data: FoldData, tasks: list[Fol
                     checkpoints: Checkpoints | None = None, pool: Any = None) -> list[FoldOutcome]:
     """Train every fold's model together; the same outcomes as :func:`kfold.train.fold.run_fold` per task.
 
-    Raises :class:`NotFusable` (before any training) when the settings or the
-    model need the sequential path. Each fold's ``fit_time`` is an equal share
-    of the joint training time. ``jit_compile=None`` uses XLA when every layer
-    supports it (and falls back to a plain graph if XLA fails to compile).
-    ``progress`` (a :class:`kfold.train.progress.FoldProgress`) is moved every
-    epoch. With ``checkpoints``, the joint state is saved on their schedule and a
-    saved state that holds these folds is resumed from. Ctrl-C stops after the
-    epoch in progress (a checkpoint is written) and raises :class:`FusedInterrupted`
-    with every fold's outcome so far. ``pool`` (a :class:`~kfold.train.fused.pool.GraphPool`)
-    lends the compiled graph of earlier runs of the same architecture.
+    Raises :class:`NotFusable` (before any training) when the settings or the model need
+    the sequential path. Each fold's ``fit_time`` is an equal share of the joint training
+    time. ``jit_compile=None`` uses XLA when every layer supports it (and falls back to a
+    plain graph if XLA fails to compile). ``progress`` (a :class:`kfold.train.progress.FoldProgress`)
+    is moved every epoch. With ``checkpoints``, the joint state is saved on their schedule
+    and a saved state that holds these folds is resumed from. Ctrl-C stops after the epoch
+    in progress (a checkpoint is written) and raises :class:`FusedInterrupted` with every
+    fold's outcome so far. ``pool`` (a :class:`~kfold.train.fused.pool.GraphPool`) lends the
+    compiled graph of earlier runs of the same architecture.
 
     Examples
     --------
