@@ -42,6 +42,10 @@ _EXPORTS = {
     "Standardize": "data.preprocessing",
     "FoldError": "core.errors",
     "make_executor": "executors.factory",
+    # settings
+    "get_config": "core.config",
+    "set_config": "core.config",
+    "config_context": "core.config",
     # results
     "CVResult": "results.cv_result",
     "CVHistory": "results.history",
