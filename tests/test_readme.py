@@ -32,3 +32,11 @@ def test_ten_line_example_runs(capsys):
     assert "selected epoch: epoch" in out and "test MAE:" in out
     assert namespace["epoch"] > 10  # counted on the original curve, after the 10 skipped
     plt.close("all")
+
+
+def test_readme_is_a_front_page_whose_links_lead_somewhere():
+    assert len(README.splitlines()) <= 200  # the rest lives in the guide, docs/guide/
+    targets = [t.split("#")[0] for t in re.findall(r"\]\(([^)\s]+)\)", README) if "://" not in t]
+    assert "docs/guide/fused.md" in targets and "CHANGELOG.md" in targets
+    missing = [t for t in targets if t and not (ROOT / t).exists()]
+    assert not missing, missing

@@ -159,6 +159,10 @@ class CVResult(Saved):
                 print_fn: Callable[[str], Any] = print) -> None:
         """Print per-fold held-out scores, their mean ± std and the selected epoch.
 
+        A single split (``HoldoutSplit``, ``ShuffleSplit(n_splits=1)``) is
+        reported as one, without a spread. A note follows the selected epoch
+        when it is the last one (train longer) or the curve is flat.
+
         Parameters
         ----------
         key : str, optional
@@ -170,10 +174,6 @@ class CVResult(Saved):
             The std's convention: 1 the sample std, 0 ``np.std``'s (population).
         print_fn : callable
             Called with the text (default ``print``).
-
-        A single split (``HoldoutSplit``, ``ShuffleSplit(n_splits=1)``) is
-        reported as one, without a spread. A note follows the selected epoch
-        when it is the last one (train longer) or the curve is flat.
 
         Examples
         --------
