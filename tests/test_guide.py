@@ -3,8 +3,9 @@
 The blocks of a page run in order in one namespace that starts with the front
 page's definitions (README's ten-line example up to its first training call:
 ``keras``, ``kfold``, the Boston data and ``build_model``), in a temporary folder,
-with fewer epochs (``epochs=N`` becomes ``epochs=min(N, 12)``; 12 keeps ``skip=10``
-valid). A block that uses a public name kfold does not have is skipped, naming it.
+with quick values: at most 4 epochs, 3 folds and ``skip=1``, and the smaller grids and
+size lists of ``SMALLER``. A block that uses a public name kfold does not have is
+skipped, naming it.
 """
 from __future__ import annotations
 
@@ -19,7 +20,11 @@ import kfold
 ROOT = Path(__file__).resolve().parents[1]
 GUIDE = ROOT / "docs" / "guide"
 MARKER = "<!-- runs in tests/test_guide.py -->"
-EPOCHS = 12
+# Text of a page -> its quick stand-in (each must occur on its page).
+SMALLER = {
+    "searches.md": {'{"units": [16, 32, 64, 128, 256], "lr": [1e-3, 2e-3, 3e-3]}': '{"units": [16, 64], "lr": [1e-3, 1e-2]}'},
+    "using-folds.md": {"train_sizes=(0.1, 0.325, 0.55, 0.775, 1.0)": "train_sizes=(0.5, 1.0)"},
+}
 
 
 def runnable_blocks(page: Path) -> list[str]:
@@ -27,9 +32,13 @@ def runnable_blocks(page: Path) -> list[str]:
     return re.findall(rf"^{re.escape(MARKER)}\n```python\n(.*?)^```", page.read_text(), flags=re.S | re.M)
 
 
-def quick(code: str) -> str:
-    """``code`` with ``epochs=N`` cut to at most EPOCHS."""
-    return re.sub(r"\bepochs=(\d+)", lambda m: f"epochs={min(int(m.group(1)), EPOCHS)}", code)
+def quick(code: str, page: str = "") -> str:
+    """``code`` with at most 4 epochs, 3 folds, ``skip=1``, and the page's ``SMALLER`` values."""
+    for text, stand_in in SMALLER.get(page, {}).items():
+        code = code.replace(text, stand_in)
+    for pattern, most in ((r"\b(epochs=)(\d+)", 4), (r"\b(skip=)(\d+)", 1), (r"\b(cv=)(\d+)", 3), (r"(KFold\()(\d+)", 3)):
+        code = re.sub(pattern, lambda m: f"{m.group(1)}{min(int(m.group(2)), most)}", code)
+    return code
 
 
 def front_page_definitions() -> str:
@@ -44,7 +53,9 @@ PAGES = sorted(page.name for page in GUIDE.glob("*.md") if runnable_blocks(page)
 
 def test_the_pages_with_examples_are_found():
     assert {"reporting.md", "fused.md", "using-folds.md", "searches.md", "runs.md", "parallel.md"} <= set(PAGES)
-    assert quick("cv=4, epochs=500, x") == "cv=4, epochs=12, x" and quick("epochs=5") == "epochs=5"
+    assert quick("cv=10, epochs=500, skip=10, StratifiedKFold(5, x") == "cv=3, epochs=4, skip=1, StratifiedKFold(3, x"
+    for page, smaller in SMALLER.items():
+        assert all(text in (GUIDE / page).read_text() for text in smaller), page
 
 
 @pytest.mark.slow
@@ -58,6 +69,6 @@ def test_guide_examples_run(page, tmp_path, monkeypatch):
             absent = sorted({name for name in re.findall(r"\bkfold\.(\w+)", block) if not hasattr(kfold, name)})
             if absent:
                 pytest.skip(f"{page}: a block uses kfold.{', kfold.'.join(absent)}, not in this kfold")
-            exec(quick(block), namespace)
+            exec(quick(block, page), namespace)
     finally:
         plt.close("all")
