@@ -38,7 +38,7 @@ class WorkerSettings:
     threads: int | dict[str, int] | None = None  #: per worker, or per host name (Dask)
     devices: tuple[str, ...] | None = None  #: CUDA_VISIBLE_DEVICES values, one per slot
     slot_dir: str | None = None  #: folder name (under the temp dir) where workers claim slots
-    own_random: bool = False  #: tasks get their own ``random`` stream (workers with other threads)
+    own_random: bool = False  #: tasks draw Keras' seeds from a stream of their own (workers with other threads)
 
     def threads_here(self, host: str | None = None) -> int | None:
         """The number of TensorFlow threads for a worker on ``host``."""
