@@ -38,7 +38,7 @@ def main() -> None:
     rng = np.random.default_rng(0)
     x, y = rng.normal(size=(404, 13)), rng.normal(size=404)
     spent = []
-    save = runner._Runner._save
+    save = runner.FusedRunner._save
 
     def timed_save(self):
         start = time.perf_counter()
@@ -46,7 +46,7 @@ def main() -> None:
         if self.checkpoints is not None:
             spent.append(time.perf_counter() - start)
 
-    runner._Runner._save = timed_save
+    runner.FusedRunner._save = timed_save
 
     def run(every, epochs=args.epochs, run_dir=True):
         spent.clear()

@@ -7,9 +7,9 @@ depend on the loop counter inside the XLA while loop, which XLA cannot size
 statically (measured at ~20x the per-step cost of a static-size index). Both graphs
 of kfold now take every step's rows from index arrays precomputed per call
 (static-size gathers), so this script times the real implementations:
-:class:`kfold.train.fused.stacked.StackedGraph` (``engine.USE_STACKED = True``, the
-default for Dense stacks) against :class:`kfold.train.fused.graph.EpochGraph`
-(``USE_STACKED = False``) on the book's Boston model (13-64-64-1, rmsprop, mse,
+:class:`kfold.engines.tensorflow.stacked.StackedGraph` (``fused_stacked=True``, the
+default for Dense stacks) against :class:`kfold.engines.tensorflow.graph.EpochGraph`
+(``kfold.config_context(fused_stacked=False)``) on the book's Boston model (13-64-64-1, rmsprop, mse,
 mae, 4 folds, per-fold standardization), interleaved. The steady-state epoch is
 the median per-epoch time of the graph calls after the first (which compiles).
 
@@ -29,19 +29,17 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 import kfold  # noqa: E402
 from kfold.train.cross_validation import plan_folds  # noqa: E402
 from kfold.train.fold import FitConfig, FoldData  # noqa: E402
-from kfold.train.fused import engine  # noqa: E402
-from kfold.train.fused.runner import run_folds_fused  # noqa: E402
+from kfold.train.fused import run_folds_fused  # noqa: E402
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from bench_reference import CallTimes, book_model, compile_estimate  # noqa: E402
 
 
 def epoch_and_compile(x, y, batch_size: int, epochs: int, stacked: bool, timer: CallTimes) -> tuple:
-    engine.USE_STACKED = stacked
     timer.calls.clear()
     config = FitConfig(epochs=epochs, batch_size=batch_size, preprocess=kfold.Standardize())
-    run_folds_fused(book_model(), FoldData(x, y), plan_folds(4, len(x), seed=0), config)
-    engine.USE_STACKED = True
+    with kfold.config_context(fused_stacked=stacked):
+        run_folds_fused(book_model(), FoldData(x, y), plan_folds(4, len(x), seed=0), config)
     per_epoch = statistics.median(t / n for n, t in timer.calls[1:])
     return per_epoch, compile_estimate(timer.calls)
 

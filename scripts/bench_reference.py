@@ -27,9 +27,9 @@ validation after every epoch; the same data, folds and model for both sides):
   slices more), against ``impl="submodels"``.
 
 A run of an architecture trained before in the process reuses its compiled graph
-(``kfold.train.fused.pool.recent_graphs``): in the interleaved repetitions,
+(``kfold.train.fused.recent_graphs``): in the interleaved repetitions,
 kfold's first run of each workload compiles, the later ones do not. ``--cold`` turns
-that off (``REUSE_GRAPHS = False``), so every kfold run compiles, as the reference's do.
+that off (``kfold.set_config(reuse_graphs=False)``), so every kfold run compiles, as the reference's do.
 
 Repetitions are interleaved (the order rotates each repetition) so both sides see
 the same machine load; the ratio is kfold / reference per repetition, and the
@@ -138,9 +138,9 @@ class CallTimes:
     """Records the duration and epochs of every fused graph call (both graph kinds)."""
 
     def __init__(self) -> None:
-        from kfold.train.fused.graph import EpochGraph
-        from kfold.train.fused.stacked import StackedGraph
-        from kfold.train.fused.submodels import SubmodelGraph
+        from kfold.engines.tensorflow.graph import EpochGraph
+        from kfold.engines.tensorflow.stacked import StackedGraph
+        from kfold.engines.tensorflow.submodels import SubmodelGraph
 
         self.calls: list[tuple[int, float]] = []
         for cls in (EpochGraph, StackedGraph, SubmodelGraph):
@@ -218,9 +218,9 @@ def run_reference_benchmark(directory: str, repeats: int, only: str | None = Non
 
     ``cold``: no kfold run reuses the graph an earlier run compiled.
     """
-    from kfold.train.fused import pool
+    import kfold
 
-    pool.REUSE_GRAPHS = not cold
+    kfold.set_config(reuse_graphs=not cold)
     ref, timer, data = load_reference(directory), CallTimes(), {}
     out: dict = {}
     for name, w in WORKLOADS.items():
@@ -270,14 +270,14 @@ if __name__ == "__main__":
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--out")
     parser.add_argument("--cold", action="store_true",
-                        help="every kfold run compiles its graph (no reuse of an earlier run's: REUSE_GRAPHS off)")
+                        help="every kfold run compiles its graph (no reuse of an earlier run's: reuse_graphs=False)")
     parser.add_argument("--generic", action="store_true",
-                        help="only the generic graph: USE_STACKED and USE_SUBMODELS off (kfold.train.fused.engine)")
+                        help="only the generic graph: fused_stacked=False, fused_submodels=False (kfold.set_config)")
     args = parser.parse_args()
     if args.generic:
-        from kfold.train.fused import engine
+        import kfold
 
-        engine.USE_STACKED = engine.USE_SUBMODELS = False
+        kfold.set_config(fused_stacked=False, fused_submodels=False)
     found = run_reference_benchmark(args.reference, args.repeats, args.only, args.quick, cold=args.cold)
     print(reference_table(found))
     if args.out:

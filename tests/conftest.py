@@ -29,3 +29,14 @@ def regression_data():
     x = rng.normal(size=(40, 3))
     y = x @ np.array([1.0, -2.0, 0.5]) + rng.normal(scale=0.1, size=40)
     return x, y
+
+
+@pytest.fixture
+def kfold_settings():
+    """``kfold_settings(fused_stacked=False, ...)``: kfold's settings changed until the test ends (``kfold.config_context``)."""
+    import contextlib
+
+    import kfold
+
+    with contextlib.ExitStack() as stack:
+        yield lambda **settings: stack.enter_context(kfold.config_context(**settings))

@@ -93,8 +93,9 @@ def test_no_import_cycle_among_kfold_modules():
     assert find_cycle(GRAPH) is None, " -> ".join(find_cycle(GRAPH))
 
 
-# search -> train -> (results | executors) -> split -> data -> core: a module never imports a later layer.
-LAYERS = ["core", "data", "datasets", "split", "results", "executors", "train", "search", "loading", "cli", "__main__"]
+# search -> train -> engines -> (results | executors) -> split -> data -> core: a module never imports a later layer.
+LAYERS = ["core", "data", "datasets", "split", "results", "executors", "engines", "train", "search", "loading", "cli",
+          "__main__"]
 
 
 def layer(name: str) -> int:
@@ -112,6 +113,61 @@ def test_executors_and_results_do_not_know_each_other():
     for name, deps in GRAPH.items():
         if name.startswith("kfold.executors"):
             assert not any(d.startswith("kfold.results") or d.startswith("kfold.train") for d in deps), name
+
+
+def test_engines_know_neither_training_nor_searching():
+    for name, deps in GRAPH.items():
+        if name.startswith("kfold.engines"):
+            assert not any(d.startswith(("kfold.train", "kfold.search")) for d in deps), name
+
+
+def test_the_fused_runner_talks_to_the_engine_only_through_its_interface():
+    """``kfold.train`` imports ``kfold.engines`` (the interface), never an engine's own modules.
+
+    The one exception: the sequential path frees what TensorFlow traced for ``model.fit``.
+    """
+    allowed = {"kfold.train.keras_fit": {"kfold.engines.tensorflow", "kfold.engines.tensorflow.custom_gradients"}}
+    for name, deps in GRAPH.items():
+        if name.startswith("kfold.train"):
+            inner = {d for d in deps if d.startswith("kfold.engines.")} - allowed.get(name, set())
+            assert not inner, f"{name} imports {sorted(inner)}"
+
+
+# The only modules that may import TensorFlow, reach into ``keras.src`` or read a private attribute of
+# Keras or TensorFlow: the TensorFlow engine, and one adapter module.
+TENSORFLOW_ALLOWED = ("kfold.engines.tensorflow", "kfold.core.backend")
+# Private attributes of Keras' and TensorFlow's objects kfold has needed (anything else private of
+# theirs is caught by name below: ``keras.src``, ``tensorflow.python``).
+PRIVATE_ATTRIBUTES = {"_symbolic_build", "_compile_metrics", "_compile_loss", "_flatten_layers", "_post_build",
+                      "_should_trace", "_writers", "_gradient_registry", "_registry", "_async_train"}
+
+
+def tensorflow_uses(path: Path) -> list[str]:
+    """What in a module touches TensorFlow or Keras' private API: imports, ``import_tensorflow()``, attributes."""
+    found = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            found += [a.name for a in node.names if a.name.split(".")[0] == "tensorflow" or a.name.startswith("keras.src")]
+        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            if node.module.split(".")[0] == "tensorflow" or node.module.startswith("keras.src"):
+                found.append(node.module)
+            found += [a.name for a in node.names if a.name == "import_tensorflow"]
+        elif isinstance(node, ast.Attribute) and node.attr in PRIVATE_ATTRIBUTES:
+            found.append(node.attr)
+        elif isinstance(node, ast.Name) and node.id == "import_tensorflow":
+            found.append("import_tensorflow")
+    return found
+
+
+def test_the_tensorflow_check_sees_what_it_should():
+    sample = PACKAGE.parent / "kfold" / "engines" / "tensorflow" / "prepare.py"
+    assert {"_symbolic_build", "_flatten_layers", "import_tensorflow"} <= set(tensorflow_uses(sample))
+
+
+@pytest.mark.parametrize("name", sorted(n for n in MODULES if not n.startswith(TENSORFLOW_ALLOWED)))
+def test_tensorflow_and_private_keras_stay_in_the_engine_and_the_adapter(name):
+    uses = tensorflow_uses(MODULES[name])
+    assert not uses, f"{name} uses {sorted(set(uses))}: only {TENSORFLOW_ALLOWED} may"
 
 
 def test_at_least_four_subpackages():

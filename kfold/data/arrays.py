@@ -13,10 +13,10 @@ import numpy as np
 import warnings
 
 from kfold.core.checks import Described, check_choice, fail
-from kfold.core.backend import import_keras, import_tensorflow
+from kfold.core.backend import as_tensor
 
 __all__ = ["leaves", "check_finite", "as_arrays", "n_samples", "take", "map_arrays", "check_same_length",
-           "check_numeric_targets", "to_tensors"]
+           "check_numeric_targets", "to_tensors", "validation_batch_size"]
 
 
 def _is_multi(data: Any) -> bool:
@@ -179,16 +179,7 @@ def to_tensors(part: Any) -> Any:
     """
     if part is None:
         return None
-    tf = import_tensorflow()
-    floatx = import_keras().config.floatx()
-
-    def tensor(array: Any) -> Any:
-        array = np.asarray(array)
-        if array.dtype.kind == "f" and array.dtype != floatx:
-            array = array.astype(floatx)
-        return tf.constant(array)
-
-    tensors = map_arrays(part, tensor)
+    tensors = map_arrays(part, as_tensor)
     return tuple(tensors) if isinstance(tensors, list) else tensors  # as the sequential path
 
 
@@ -218,3 +209,14 @@ def check_numeric_targets(y: Any, param: str = "y") -> None:
              Described(f"an array of {kind_name} values, e.g. {examples}"),
              "Encode the labels first: classes, y = np.unique(y, return_inverse=True) "
              "(classes[i] is the name of label i)")
+
+
+def validation_batch_size(batch_size: int, n_val: int) -> int:
+    """A large batch for validation: the whole held-out part, up to 1024 rows (at least ``batch_size``).
+
+    Examples
+    --------
+    >>> validation_batch_size(32, 100), validation_batch_size(32, 5000), validation_batch_size(64, 10)
+    (100, 1024, 64)
+    """
+    return max(batch_size, min(n_val, 1024))

@@ -6,7 +6,7 @@ import os
 from types import ModuleType
 from typing import Any
 
-from kfold.core.backend import import_tensorflow
+from kfold.core.backend import gpu_count
 from kfold.core.checks import fail
 from kfold.executors.worker import device_env
 
@@ -67,7 +67,7 @@ def visible_gpus() -> int:
     if listed is not None:
         return len([part for part in listed.split(",") if part.strip() and part.strip() != "-1"])
 
-    return len(import_tensorflow().config.list_physical_devices("GPU"))
+    return gpu_count()
 
 
 def resolve_devices(devices: Any, executor: str) -> tuple[str, ...] | None:

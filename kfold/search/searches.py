@@ -39,7 +39,7 @@ from kfold.search._training import (_naming_candidate, executor_here, finished_c
 from kfold.search.select_check import check_select
 from kfold.search.pruning import check_pruner, pruned_trainer
 from kfold.search.stepwise import check_stepwise
-from kfold.train.fused.pool import sharing_graphs
+from kfold.train.fused import sharing_graphs
 
 __all__ = ["grid_search", "random_search", "run_search", "describe_cv"]
 

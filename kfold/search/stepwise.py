@@ -29,9 +29,7 @@ from kfold.results.curves import best_epoch, fold_stats, smooth_curve
 from kfold.results.outcome import FoldOutcome
 from kfold.search.rundir import STOP_FILE
 from kfold.train.fold import non_finite_loss
-from kfold.train.fused.continuation import ContinuedFolds
-from kfold.train.fused.pool import active_pool, search_pool
-from kfold.train.fused.prepare import NotFusable
+from kfold.train.fused import ContinuedFolds, NotFusable, active_pool, search_pool
 
 __all__ = ["Stepwise", "running_score", "smoothed_mean", "check_stepwise", "finished_curves", "record_stop"]
 

@@ -18,7 +18,7 @@ import os
 import pickle
 from typing import Any, Sequence
 
-from kfold.core.backend import import_keras
+from kfold.core.backend import import_keras, profiles_batches
 
 __all__ = ["PATH_ATTRIBUTES", "BATCH_HOOKS", "fill_paths", "batch_hook", "callback_state",
            "resume_callback"]
@@ -30,7 +30,8 @@ BATCH_HOOKS = ("on_train_batch_begin", "on_train_batch_end", "on_batch_begin", "
                "on_test_batch_begin", "on_test_batch_end")
 # Attributes never saved in a checkpoint: the model (set again) and Keras' own bookkeeping.
 _NOT_STATE = ("_model", "model", "_params", "params")
-# Attributes that ``on_train_begin`` sets from the files on disk when a run resumes: kept.
+# Attributes that ``on_train_begin`` sets from the files on disk when a run resumes (``CSVLogger``'s
+# file and whether it writes a header, ``TensorBoard``'s writers): not set back from a checkpoint.
 _FROM_DISK = ("append_header", "csv_file", "writer", "_writers", "append")
 _CSV_SIZE = "__kfold_csv_size__"
 
@@ -88,7 +89,7 @@ def batch_hook(callback: Any) -> str | None:
     keras = import_keras()
     cb = keras.callbacks
     if type(callback) is cb.TensorBoard:
-        if callback.update_freq != "epoch" or callback._should_trace or callback.write_steps_per_second:
+        if callback.update_freq != "epoch" or profiles_batches(callback) or callback.write_steps_per_second:
             return "on_train_batch_end"
         return None
     if type(callback) is cb.ModelCheckpoint:
@@ -119,10 +120,8 @@ def callback_state(callback: Any) -> dict:
             state[name] = pickle.dumps(value)
         except Exception:  # noqa: BLE001 - open files, writers, locks: not state to restore
             continue
-    csv_file = getattr(callback, "csv_file", None)
-    if csv_file is not None and not csv_file.closed:
-        csv_file.flush()
-        state[_CSV_SIZE] = csv_file.tell()
+    if isinstance(callback, import_keras().callbacks.CSVLogger) and os.path.exists(callback.filename):
+        state[_CSV_SIZE] = os.path.getsize(callback.filename)  # it flushes every row it writes
     return state
 
 
@@ -130,7 +129,7 @@ def resume_callback(callback: Any, state: dict) -> None:
     """Start ``callback`` (``on_train_begin``) as it was when :func:`callback_state` saved ``state``.
 
     A ``CSVLogger``'s file is cut back to the rows written by then and appended
-    to, so a resumed run's log holds each epoch once.
+    to (its ``append`` argument), so a resumed run's log holds each epoch once.
 
     Examples
     --------

@@ -28,7 +28,7 @@ from kfold.results.rundir import RunDir, cv_manifest, data_hash
 from kfold.core.files import package_versions
 from kfold.train.runs import train_runs
 from kfold.train.strategy import ON_ERROR, check_strategy
-from kfold.train.fused.checkpoint import Checkpoints
+from kfold.train.fused import Checkpoints
 from kfold.train.keras_fit import check_build_fn, check_callbacks
 from kfold.split.check import choose_cv, missing_classes, target_type
 
@@ -154,7 +154,7 @@ def cross_validate(
         ``"sequential"`` trains the folds one ``model.fit`` after another;
         ``"fused"`` trains all fold models together in one compiled graph, with
         the same curves up to float rounding and much faster for small models
-        (see :mod:`kfold.train.fused.runner`); ``"auto"`` fuses when the callbacks, ``fit_kwargs``
+        (see :mod:`kfold.train.fused.run`); ``"auto"`` fuses when the callbacks, ``fit_kwargs``
         and model allow it and otherwise runs sequentially, saying why. The
         strategy that ran and why are in ``result.params["strategy"]`` and
         ``result.params["strategy_reason"]``.

@@ -20,16 +20,17 @@ from typing import Any, Callable, Iterator
 
 import numpy as np
 
-from kfold.core.backend import import_keras, import_tensorflow
+from kfold.core.backend import batches_dataset, import_keras
 from kfold.core.checks import Described, fail, message
-from kfold.core.custom_gradients import forget_traced
-from kfold.data.arrays import n_samples, to_tensors
+from kfold.core.seeds import seed_keras
+from kfold.data.arrays import n_samples, to_tensors, validation_batch_size
+from kfold.engines.tensorflow.custom_gradients import forget_traced
 from kfold.results.history import records_to_history
 from kfold.core.interrupts import check_interrupt, deferring_interrupts
 
 
 __all__ = ["epoch_orders", "check_build_fn", "check_callbacks", "build_model", "train_model", "RESERVED_FIT_KWARGS",
-           "stop_on_nan"]
+           "stop_on_nan", "BuiltModels", "BUILT"]
 
 # fit() arguments that kfold sets itself, with the argument to use instead.
 RESERVED_FIT_KWARGS = {
@@ -39,11 +40,46 @@ RESERVED_FIT_KWARGS = {
     "initial_epoch": "epochs", "validation_batch_size": "batch_size",
 }
 
-# Models already handed to kfold by a build function: a build function that returns
-# one of them again is returning a trained model, not a fresh one.
-_USED_MODELS: "weakref.WeakSet[Any]" = weakref.WeakSet()
-# Build functions already checked for returning a model that existed before the call.
-_FRESH_CHECKED: "weakref.WeakSet[Any]" = weakref.WeakSet()
+
+class BuiltModels:
+    """What :func:`build_model` remembers about the models and build functions it saw (weak references only).
+
+    ``used``: models already handed to kfold by a build function (a build function
+    that returns one again is returning a trained model, not a fresh one);
+    ``checked``: build functions already checked for returning a model that existed
+    before the call. One object, :data:`BUILT`, is made when this module is imported
+    and lives as long as the process; an entry goes when its model or function is
+    garbage collected, and :meth:`clear` forgets everything.
+
+    Examples
+    --------
+    >>> built = BuiltModels()
+    >>> built.first_check(print), built.first_check(print)
+    (True, False)
+    """
+
+    def __init__(self) -> None:
+        self.used: "weakref.WeakSet[Any]" = weakref.WeakSet()
+        self.checked: "weakref.WeakSet[Any]" = weakref.WeakSet()
+
+    def first_check(self, build_fn: Any) -> bool:
+        """Whether ``build_fn`` is checked for the first time (then remembered)."""
+        try:
+            if build_fn in self.checked:
+                return False
+            self.checked.add(build_fn)
+        except TypeError:  # not weakly referable: checked every time
+            pass
+        return True
+
+    def clear(self) -> None:
+        """Forget every model and build function seen."""
+        self.used.clear()
+        self.checked.clear()
+
+
+#: The models and build functions this process's :func:`build_model` saw.
+BUILT = BuiltModels()
 
 
 def epoch_orders(n: int, seed: int, shuffle: bool = True) -> Iterator[np.ndarray]:
@@ -67,17 +103,12 @@ def epoch_orders(n: int, seed: int, shuffle: bool = True) -> Iterator[np.ndarray
 def _train_dataset(x: Any, y: Any, sample_weight: Any, *, batch_size: int, epochs: int,
                    seed: int, shuffle: bool) -> tuple[Any, int]:
     """A ``tf.data.Dataset`` with all batches of all epochs, and the steps per epoch."""
-    tf = import_tensorflow()
     n = n_samples(x)
     arrays = tuple(to_tensors(part) for part in (x, y, sample_weight) if part is not None)  # lists as tuples
     # All epochs' orders up front (epochs x n int32, e.g. 0.8 MB for 500 x 404): a
     # Python generator here would leave a callback registered in TensorFlow per fold.
     order_array = np.stack(list(itertools.islice(epoch_orders(n, seed, shuffle), epochs))).astype(np.int32)
-    orders = tf.data.Dataset.from_tensor_slices(order_array)
-    batches = orders.flat_map(lambda order: tf.data.Dataset.from_tensor_slices(order).batch(batch_size))
-    gather = lambda idx: tf.nest.map_structure(lambda a: tf.gather(a, idx), arrays)  # noqa: E731
-    dataset = batches.map(gather, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
-    return dataset.prefetch(tf.data.AUTOTUNE), math.ceil(n / batch_size)
+    return batches_dataset(arrays, order_array, batch_size), math.ceil(n / batch_size)
 
 
 def check_callbacks(callbacks: Any) -> tuple:
@@ -149,17 +180,6 @@ def _live_models(keras: Any) -> list:
     return [obj for obj in gc.get_objects() if isinstance(obj, keras.Model)]
 
 
-def _first_call(build_fn: Any) -> bool:
-    """Whether ``build_fn`` is checked for the first time in this process (then remembered)."""
-    try:
-        if build_fn in _FRESH_CHECKED:
-            return False
-        _FRESH_CHECKED.add(build_fn)
-    except TypeError:  # not weakly referable: checked every time
-        pass
-    return True
-
-
 def build_model(build_fn: Callable[[], Any], seed: int, *, free_memory: bool = True,
                 check_fresh: bool = False) -> Any:
     """Clear the Keras session, seed everything, call ``build_fn`` and check the model.
@@ -187,8 +207,8 @@ def build_model(build_fn: Callable[[], Any], seed: int, *, free_memory: bool = T
     keras = import_keras()
     with deferring_interrupts():  # a KeyboardInterrupt inside its garbage collection would be swallowed
         keras.backend.clear_session(free_memory=free_memory)
-    keras.utils.set_random_seed(seed)
-    before = _live_models(keras) if check_fresh and _first_call(build_fn) else None
+    seed_keras(seed)
+    before = _live_models(keras) if check_fresh and BUILT.first_check(build_fn) else None
     try:
         model = build_fn()
     except Exception as error:
@@ -202,7 +222,7 @@ def build_model(build_fn: Callable[[], Any], seed: int, *, free_memory: bool = T
              error=TypeError)
     reused = before is not None and any(model is other for other in before)
     del before
-    if reused or model in _USED_MODELS:
+    if reused or model in BUILT.used:
         what = "a model that existed before it was called" if reused else "a model it had returned before"
         fail("build_fn", "a function that builds a new model on every call",
              Described(f"build_fn() returned {what}"),
@@ -212,13 +232,8 @@ def build_model(build_fn: Callable[[], Any], seed: int, *, free_memory: bool = T
         fail("build_fn", "a function that returns a compiled model",
              Described("build_fn() returned a model that was never compiled"),
              "Call model.compile(optimizer=..., loss=..., metrics=...) inside build_fn")
-    _USED_MODELS.add(model)
+    BUILT.used.add(model)
     return model
-
-
-def validation_batch_size(batch_size: int, n_val: int) -> int:
-    """A large batch for validation: whole held-out part, up to 1024 samples."""
-    return max(batch_size, min(n_val, 1024))
 
 
 def train_model(model: Any, x: Any, y: Any, sample_weight: Any = None, *, epochs: int,

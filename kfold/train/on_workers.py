@@ -4,11 +4,12 @@ from __future__ import annotations
 import functools
 from typing import Any, Callable, NamedTuple
 
+from kfold.core.config import config_context, get_config
 from kfold.core.errors import FoldError
 from kfold.executors.base import Executor, TaskError
 from kfold.results.outcome import FoldOutcome
 from kfold.train.fold import FitConfig, FoldData, FoldTask, run_fold
-from kfold.train.fused.runner import check_fusable
+from kfold.train.fused import check_fusable
 from kfold.train.progress import FoldProgress, run_view
 from kfold.train.strategy import _Finish, run_folds
 
@@ -80,6 +81,9 @@ class CandidateFolds(NamedTuple):
 def run_candidate_folds(jobs: list[tuple], data: FoldData, task: CandidateFolds) -> tuple[list, str, str]:
     """In a worker: train ``task``'s folds together as :func:`run_folds` does here; failed folds come back as such.
 
+    ``jobs[candidate]`` is ``(build_fn, config, strategy)``, and the settings of
+    :func:`kfold.get_config` in the caller's process, which hold while the folds train.
+
     Examples
     --------
     >>> import numpy as np
@@ -91,8 +95,8 @@ def run_candidate_folds(jobs: list[tuple], data: FoldData, task: CandidateFolds)
     >>> [o.fold for o in outcomes], ran
     ([0, 1], 'fused')
     """
-    build_fn, config, strategy = jobs[task.candidate]
-    with FoldProgress(len(task.folds), verbose=0) as quiet:
+    build_fn, config, strategy, *settings = jobs[task.candidate]  # settings: the caller's kfold.get_config()
+    with config_context(**(settings[0] if settings else {})), FoldProgress(len(task.folds), verbose=0) as quiet:
         return run_folds(build_fn, data, list(task.folds), config, strategy, quiet, on_error="skip")
 
 
@@ -126,7 +130,8 @@ def on_executor(runs: list, executor: Executor, strategy: str, on_error: str, pr
     finishes = [_Finish(on_error, run.keep, run_view(progress, runs, i)) for i, run in enumerate(runs)]
     for i in (i for i, n in left.items() if n == 0):
         on_run_done(i)
-    jobs = [(run.build_fn, run.config, strategy) for run in runs]
+    settings = get_config()  # the settings in force here (fused_stacked, ...) hold in the workers too
+    jobs = [(run.build_fn, run.config, strategy, settings) for run in runs]
     where = f"executor={executor.name!r} on {executor.n_workers} workers"
     tasks = _worker_tasks(runs, strategy)
     while tasks:

@@ -8,7 +8,7 @@ from kfold.core.errors import FoldError
 from kfold.core.interrupts import catching_interrupts
 from kfold.core.seeds import user_random_state
 from kfold.executors.base import Executor
-from kfold.train.fused.runner import FusedInterrupted
+from kfold.train.fused import FusedInterrupted
 from kfold.train.on_workers import on_executor
 from kfold.train.progress import FoldProgress, run_view
 from kfold.train.strategy import run_folds

@@ -2,7 +2,7 @@
 
 ``"sequential"`` is the book's loop (:func:`kfold.train.fold.run_fold` for each fold),
 the readable reference. ``"fused"`` trains all fold models together in one
-compiled graph (:mod:`kfold.train.fused.runner`): the same curves, many times faster for
+compiled graph (:mod:`kfold.train.fused.run`): the same curves, many times faster for
 small models. ``"auto"`` fuses when the model and settings allow it and says why
 not otherwise. :func:`kfold.train.runs.train_runs` calls :func:`run_folds` for each
 run in this process; :mod:`kfold.train.on_workers` calls it in the workers.
@@ -25,8 +25,7 @@ from kfold.train.fold import FitConfig, FoldData, FoldTask, non_finite_loss, run
 from kfold.core.errors import FoldError
 from kfold.core.interrupts import deferring_interrupts
 from kfold.results.outcome import FoldOutcome
-from kfold.train.fused.runner import NotFusable, check_fusable, run_folds_fused
-from kfold.train.fused.pool import active_pool, recent_graphs
+from kfold.train.fused import NotFusable, active_pool, check_fusable, recent_graphs, run_folds_fused
 from kfold.train.progress import FoldProgress
 
 __all__ = ["STRATEGIES", "ON_ERROR", "check_strategy", "run_folds"]
@@ -78,7 +77,7 @@ def _sequential(build_fn: Callable, data: FoldData, tasks: list[FoldTask], confi
 def _fused(build_fn: Callable, data: FoldData, tasks: list[FoldTask], config: FitConfig,
            finish: _Finish, checkpoints: Any = None) -> list[FoldOutcome]:
     start = time.perf_counter()
-    # within a search (kfold.train.fused.pool.sharing_graphs): one compiled graph per architecture;
+    # within a search (kfold.train.fused.sharing_graphs): one compiled graph per architecture;
     # else the graphs of this thread's last few architectures (a run of one of them again compiles nothing)
     outcomes = run_folds_fused(build_fn, data, tasks, config, progress=finish.progress, checkpoints=checkpoints,
                                pool=active_pool() or recent_graphs())

@@ -26,8 +26,8 @@ from pathlib import Path
 import numpy as np
 
 from kfold.core.checks import check_positive_int
+from kfold.engines import FusedEngine, FusedFold, get_engine
 from kfold.train.callbacks import callback_state, resume_callback
-from kfold.train.fused.prepare import FusedFold
 
 __all__ = ["CHECKPOINT_FILE", "DEFAULT_SECONDS", "FoldState", "FusedState", "capture", "fits", "restore",
            "Checkpoints"]
@@ -73,16 +73,13 @@ class FusedState:
     format: int = _FORMAT
 
 
-def _variables(fold: FusedFold) -> list:
-    model = fold.model
-    return [*model.variables, *model.optimizer.variables]
-
-
-def capture(folds: list[FusedFold], epoch: int, held: dict | None = None) -> FusedState:
+def capture(folds: list[FusedFold], epoch: int, held: dict | None = None, *,
+            engine: FusedEngine | None = None) -> FusedState:
     """The joint state of ``folds`` after ``epoch`` finished epochs (a copy: training on leaves it as is).
 
-    ``held``: ``{id(model): values}`` of variables a graph holds newer than the fold
-    models' (:meth:`kfold.train.fused.stacked.StackedGraph.held_state`), used instead of them.
+    ``held``: ``{id(model): values}`` of variables the engine's session holds newer than the
+    fold models' (:meth:`kfold.engines.FusedSession.held_state`), used instead of them.
+    The variables are read by ``engine`` (default: the active backend's).
 
     Examples
     --------
@@ -91,14 +88,14 @@ def capture(folds: list[FusedFold], epoch: int, held: dict | None = None) -> Fus
     >>> state.epoch, sorted(state.folds), len(state.folds[0].variables)  # 2 weights, 2 SGD variables
     (0, [0], 4)
     """
-    held = held or {}
+    held, engine = held or {}, engine or get_engine()
     return FusedState(epoch, {f.task.fold: FoldState(
-        held.get(id(f.model)) or [np.array(v.numpy(), copy=True) for v in _variables(f)], f.orders.state,
+        held.get(id(f.model)) or engine.read_variables(f.model), f.orders.state,
         [callback_state(c) for c in f.callbacks], [dict(logs) for logs in f.history],
         dict(f.last_val), bool(f.stopped)) for f in folds})
 
 
-def fits(folds: list[FusedFold], state: FusedState | None) -> bool:
+def fits(folds: list[FusedFold], state: FusedState | None, *, engine: FusedEngine | None = None) -> bool:
     """Whether ``state`` holds every fold of ``folds``, with variables of the same shapes.
 
     Examples
@@ -114,14 +111,14 @@ def fits(folds: list[FusedFold], state: FusedState | None) -> bool:
         saved = state.folds.get(fold.task.fold)
         if saved is None or len(saved.callbacks) != len(fold.callbacks):
             return False
-        current = _variables(fold)
+        current = (engine or get_engine()).variable_shapes(fold.model)
         if len(saved.variables) != len(current) or any(
-                tuple(a.shape) != tuple(v.shape) for a, v in zip(saved.variables, current)):
+                tuple(a.shape) != shape for a, shape in zip(saved.variables, current)):
             return False
     return True
 
 
-def restore(folds: list[FusedFold], state: FusedState) -> None:
+def restore(folds: list[FusedFold], state: FusedState, *, engine: FusedEngine | None = None) -> None:
     """Set ``state`` back on freshly prepared ``folds`` (and start their callbacks as they were).
 
     The callbacks' ``on_train_begin`` is called here (a fresh run calls it when
@@ -137,10 +134,10 @@ def restore(folds: list[FusedFold], state: FusedState) -> None:
     >>> bool((folds[0].model.variables[0].numpy() == state.folds[0].variables[0]).all())
     True
     """
+    engine = engine or get_engine()
     for fold in folds:
         saved = state.folds[fold.task.fold]
-        for variable, value in zip(_variables(fold), saved.variables):
-            variable.assign(value)
+        engine.write_variables(fold.model, saved.variables)
         fold.orders.state = saved.orders
         fold.history = [dict(logs) for logs in saved.history]
         fold.last_val, fold.stopped = dict(saved.last_val), saved.stopped
@@ -233,7 +230,7 @@ class Checkpoints:
 def doctest_folds() -> list[FusedFold]:
     """One prepared fold of a tiny model, for the examples."""
     from kfold.train.fold import FitConfig, FoldData, FoldTask
-    from kfold.train.fused.prepare import prepare_folds
+    from kfold.train.fused.folds import prepare_folds
     from kfold.train.keras_fit import doctest_model
 
     task = FoldTask(0, np.arange(2, 6), np.arange(2), seed=3)

@@ -4,16 +4,16 @@ A search that stops losing candidates early (:func:`kfold.halving_search`, or a
 pruner in :func:`kfold.grid_search`) trains a candidate's K fold models for a
 few epochs, looks at the fold-mean curve, and later trains the same models
 further. :class:`ContinuedFolds` is a candidate's fused run
-(:class:`kfold.train.fused.runner._Runner`) kept in memory between steps:
+(:class:`kfold.train.fused.runner.FusedRunner`) kept in memory between steps:
 ``train_to(e)`` is ``run(until=e)``, a pause that ends no callback, and the next
 call continues where it stopped (weights, optimizer and callback state, epoch
 orders), so training 3 epochs, pausing, then 6 more gives bit for bit the curves
-of 9 epochs in one go. Its :meth:`~ContinuedFolds.state` is the engine's
+of 9 epochs in one go. Its :meth:`~ContinuedFolds.state` is the run's
 :class:`~kfold.train.fused.checkpoint.FusedState`, from which a new process
 continues too (a search's ``run_dir``).
 
-The graphs that the runs of one architecture share are lent by
-:class:`kfold.train.fused.pool.GraphPool`.
+The graphs that the runs of one architecture share are lent by the engine's pool
+(:mod:`kfold.train.fused.sharing`).
 """
 from __future__ import annotations
 
@@ -24,9 +24,9 @@ import numpy as np
 
 from kfold.results.outcome import FoldOutcome
 from kfold.train.fold import FitConfig, FoldData, FoldTask
-from kfold.train.fused.checkpoint import FusedState, fits, restore
-from kfold.train.fused.pool import GraphPool
-from kfold.train.fused.runner import _fold_outcomes, _fused_runner
+from kfold.engines import GraphSharing
+from kfold.train.fused.checkpoint import FusedState, fits
+from kfold.train.fused.run import fold_outcomes, prepared_runner
 
 __all__ = ["ContinuedFolds"]
 
@@ -39,7 +39,7 @@ class ContinuedFolds:
     build_fn, data, tasks, config
         As :func:`kfold.train.fused.runner.run_folds_fused` takes them;
         ``config.epochs`` is the most epochs this run may reach.
-    pool : GraphPool, optional
+    pool : GraphSharing, optional
         Share compiled graphs with other runs of the same architecture.
     state : FusedState, optional
         Continue from this saved state (a checkpoint) instead of the start.
@@ -60,15 +60,13 @@ class ContinuedFolds:
     """
 
     def __init__(self, build_fn: Callable[[], Any], data: FoldData, tasks: list[FoldTask], config: FitConfig,
-                 *, pool: GraphPool | None = None, state: FusedState | None = None) -> None:
+                 *, pool: GraphSharing | None = None, state: FusedState | None = None) -> None:
         start = time.perf_counter()
         self.config, self.pool = config, pool
-        self.runner = _fused_runner(build_fn, data, tasks, config, pool, owner=self)
+        self.runner = prepared_runner(build_fn, data, tasks, config, pool, owner=self)
         self.folds = self.runner.folds
-        if fits(self.folds, state):  # resumed: started as it was (callbacks' on_train_begin, then their state)
-            restore(self.folds, state)
-            self.runner.epochs_done = self.runner.saved_at = state.epoch
-            self.runner.begun = True
+        if fits(self.folds, state, engine=self.runner.engine):  # resumed: started as it was, then given its state
+            self.runner.resume(state)
         self.fit_time = time.perf_counter() - start
 
     @property
@@ -110,7 +108,7 @@ class ContinuedFolds:
         if self.pool is not None:
             self.pool.acquire(self)
         self.runner.end()
-        outcomes = _fold_outcomes(self.folds, self.config, self.fit_time / len(self.folds))
+        outcomes = fold_outcomes(self.folds, self.config, self.fit_time / len(self.folds))
         if self.pool is not None:
             self.pool.give_back(self)
         return outcomes

@@ -1,9 +1,9 @@
 """Which compiled graph trains a group of folds, with or without XLA, and how many epochs a call.
 
 * :func:`make_graph`: with XLA and no callbacks, the stacked fast path for plain Dense
-  stacks (:class:`kfold.train.fused.stacked.StackedGraph`), else the masked-step graph
-  for other models of Keras' layers (:class:`kfold.train.fused.submodels.SubmodelGraph`);
-  else the generic graph (:class:`kfold.train.fused.graph.EpochGraph`), which trains any
+  stacks (:class:`kfold.engines.tensorflow.stacked.StackedGraph`), else the masked-step graph
+  for other models of Keras' layers (:class:`kfold.engines.tensorflow.submodels.SubmodelGraph`);
+  else the generic graph (:class:`kfold.engines.tensorflow.graph.EpochGraph`), which trains any
   model through its own ``train_step``. All three give a fold the same numbers whichever
   folds share its graph; between them, numbers agree to float rounding;
 * :func:`use_xla`: XLA unless a layer does not support it. Random layers (``Dropout``,
@@ -16,6 +16,9 @@
   models take the masked-step graph without XLA there (BENCHMARKS.md measures both);
 * :func:`epochs_per_call`: one epoch per call while any fold has callbacks (they
   run between epochs), else about a tenth of the run per call.
+
+The settings ``fused_stacked`` and ``fused_submodels`` (:func:`kfold.config_context`)
+turn the first two graphs off.
 """
 from __future__ import annotations
 
@@ -23,20 +26,16 @@ import math
 from typing import Any
 
 from kfold.core.backend import import_tensorflow
-from kfold.train.fused.graph import EpochGraph
-from kfold.train.fused.stacked import StackedGraph, stack_reason
-from kfold.train.fused.submodels import SubmodelGraph, submodel_reason
-from kfold.train.keras_fit import validation_batch_size
+from kfold.core.config import get_config
+from kfold.data.arrays import validation_batch_size
+from kfold.engines.tensorflow.graph import EpochGraph
+from kfold.engines.tensorflow.stacked import StackedGraph, stack_reason
+from kfold.engines.tensorflow.submodels import SubmodelGraph, submodel_reason
 
-__all__ = ["use_xla", "xla_slower", "epochs_per_call", "make_graph", "SLOWER_WITH_XLA", "MAX_INDEX_BYTES", "USE_STACKED", "USE_SUBMODELS"]
+__all__ = ["use_xla", "xla_slower", "epochs_per_call", "make_graph", "SLOWER_WITH_XLA", "MAX_INDEX_BYTES"]
 
 # The precomputed batch rows of one call (int32, every fold): at most this many bytes.
 MAX_INDEX_BYTES = 64 * 1024**2
-# True: plain Dense stacks without callbacks take the stacked graph; False: every model the generic one
-# (both give a fold the same numbers whichever folds share its graph; tests compare the two paths).
-USE_STACKED = True
-# True: other models of Keras' layers without callbacks take the masked-step graph (SubmodelGraph).
-USE_SUBMODELS = True
 # Layers whose XLA kernels on a CPU are slower than TensorFlow's own: with one of them and no GPU, the
 # masked-step graph runs without XLA (measured in BENCHMARKS.md; Conv1D, on short sequences, is faster with XLA).
 SLOWER_WITH_XLA = ("Conv2D", "Conv3D", "Conv2DTranspose", "Conv3DTranspose", "SeparableConv2D",
@@ -96,7 +95,7 @@ def epochs_per_call(folds: list, config: Any) -> int:
 
 def make_graph(folds: list, config: Any, jit_compile: bool, per_call: int) -> Any:
     """The graph that trains these folds: stacked where :func:`stack_reason` allows, else masked-step
-    where :func:`~kfold.train.fused.submodels.submodel_reason` allows, else generic.
+    where :func:`~kfold.engines.tensorflow.submodels.submodel_reason` allows, else generic.
 
     The first two only with XLA (without XLA the generic graph runs ``model.fit``'s
     own kernels and keeps its numbers bit for bit, which the other two cannot), and
@@ -107,30 +106,31 @@ def make_graph(folds: list, config: Any, jit_compile: bool, per_call: int) -> An
 
     Examples
     --------
-    >>> import numpy as np
-    >>> from kfold.train.fold import FitConfig, FoldData, FoldTask
-    >>> from kfold.train.fused.prepare import prepare_folds
-    >>> from kfold.train.keras_fit import doctest_model
-    >>> tasks = [FoldTask(0, np.arange(2, 6), np.arange(2), seed=3)]
-    >>> folds = prepare_folds(doctest_model, FoldData(np.ones((6, 2)), np.ones(6)), tasks, FitConfig(epochs=1))
-    >>> type(make_graph(folds, FitConfig(epochs=1), True, 1)).__name__
+    >>> import kfold
+    >>> from kfold.engines.tensorflow._examples import tiny_config, tiny_folds
+    >>> folds = tiny_folds()
+    >>> type(make_graph(folds, tiny_config(), True, 1)).__name__
     'StackedGraph'
-    >>> type(make_graph(folds, FitConfig(epochs=1), False, 1)).__name__
+    >>> type(make_graph(folds, tiny_config(), False, 1)).__name__
     'EpochGraph'
+    >>> with kfold.config_context(fused_stacked=False):
+    ...     type(make_graph(folds, tiny_config(), True, 1)).__name__
+    'SubmodelGraph'
     """
     models, train, val = [f.model for f in folds], [f.train for f in folds], [f.val for f in folds]
     n_train, n_val = [f.n_train for f in folds], [f.n_val for f in folds]
     # callbacks act on each fold's own model and optimizer (a new learning rate, a stop, restored weights),
     # which the stacked graph's copy would not see; the masked-step graph trains the fold models themselves
     callbacks = any(getattr(f, "callbacks", None) for f in folds)
-    if USE_STACKED and jit_compile and not callbacks and \
+    settings = get_config()
+    if settings["fused_stacked"] and jit_compile and not callbacks and \
             stack_reason(models, train, val, n_train, config.batch_size) is None:
         try:
             return StackedGraph(models, train, val, config.batch_size, jit_compile, per_call)
         except ValueError:  # the fold optimizers' states differ: train them generically
             pass
     val_batch_sizes = [validation_batch_size(config.batch_size, n) for n in n_val]
-    if USE_SUBMODELS and jit_compile and submodel_reason(models, train, n_train, config.batch_size) is None:
+    if settings["fused_submodels"] and jit_compile and submodel_reason(models, train, n_train, config.batch_size) is None:
         return SubmodelGraph(models, n_train, n_val, config.batch_size, val_batch_sizes,
                              jit_compile=not xla_slower(models), epochs_per_call=per_call)
     return EpochGraph(models, n_train, n_val, config.batch_size, val_batch_sizes, jit_compile, per_call)

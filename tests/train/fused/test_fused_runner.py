@@ -26,8 +26,8 @@ def counting_callback():
 def test_pause_is_honest_and_continues_bitwise():
     from kfold.train.cross_validation import plan_folds
     from kfold.train.fold import FitConfig, FoldData
-    from kfold.train.fused.prepare import prepare_folds
-    from kfold.train.fused.runner import _Runner
+    from kfold.train.fused.folds import prepare_folds
+    from kfold.train.fused.run import start_runner
 
     rng = np.random.default_rng(0)
     x = rng.normal(size=(40, 3))
@@ -36,7 +36,8 @@ def test_pause_is_honest_and_continues_bitwise():
     config = FitConfig(epochs=6, batch_size=8, callbacks=(counting_callback(),))
 
     def runner():
-        return _Runner(prepare_folds(make_regressor, FoldData(x, y), tasks, config), config, False)  # without XLA: quicker to compile
+        return start_runner(prepare_folds(make_regressor, FoldData(x, y), tasks, config), config,
+                            jit_compile=False)  # without XLA: quicker to compile
 
     full, paused = runner(), runner()
     full.run()

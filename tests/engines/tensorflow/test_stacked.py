@@ -6,10 +6,11 @@ import pytest
 
 from kfold.train.cross_validation import plan_folds
 from kfold.train.fold import FitConfig, FoldData
-from kfold.train.fused import engine
-from kfold.train.fused.prepare import prepare_folds
-from kfold.train.fused.runner import run_folds_fused
-from kfold.train.fused.stacked import StackedGraph
+import kfold
+from kfold.engines.tensorflow import choice as engine
+from kfold.engines.tensorflow.stacked import StackedGraph
+from kfold.train.fused.folds import prepare_folds
+from kfold.train.fused.run import run_folds_fused
 
 from graph_helpers import assert_close
 
@@ -33,18 +34,16 @@ def data():
 
 
 @pytest.fixture(autouse=True)
-def stacked_on(monkeypatch):
+def stacked_on(kfold_settings):
     """The stacked path is the default; ``both`` turns it off for the generic run (``EpochGraph``)."""
-    monkeypatch.setattr(engine, "USE_STACKED", True)
+    kfold_settings(fused_stacked=True)
 
 
 def both(build, fold_data, monkeypatch, *, cv=4, **config):
     tasks = plan_folds(cv, len(fold_data.y), seed=0)
     config = FitConfig(**{"epochs": 4, "batch_size": 5, "return_models": True, **config})
     stacked = run_folds_fused(build, fold_data, tasks, config)
-    with monkeypatch.context() as patch:
-        patch.setattr(engine, "USE_STACKED", False)
-        patch.setattr(engine, "USE_SUBMODELS", False)
+    with kfold.config_context(fused_stacked=False, fused_submodels=False):
         generic = run_folds_fused(build, fold_data, tasks, config)
     return stacked, generic
 
@@ -101,9 +100,9 @@ def test_softmax_classifier_equals_generic(data, monkeypatch):
 def test_what_is_not_stacked_takes_another_graph(data, case, reason):
     import keras
 
-    from kfold.train.fused.graph import EpochGraph
-    from kfold.train.fused.stacked import stack_reason
-    from kfold.train.fused.submodels import SubmodelGraph
+    from kfold.engines.tensorflow.graph import EpochGraph
+    from kfold.engines.tensorflow.stacked import stack_reason
+    from kfold.engines.tensorflow.submodels import SubmodelGraph
 
     x, y = data
     n = {"unequal": 42}.get(case, 48)  # 4 folds of 42 rows: 31 and 32 training rows

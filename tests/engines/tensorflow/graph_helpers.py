@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from kfold.train.fused import engine
+from kfold.engines.tensorflow import choice
 
 
 def graphs_made(patch) -> list:
@@ -11,9 +11,9 @@ def graphs_made(patch) -> list:
     made = []
 
     def make_graph(*args):
-        made.append(engine.make_graph(*args))
+        made.append(choice.make_graph(*args))
         return made[-1]
-    patch.setattr("kfold.train.fused.runner.make_graph", make_graph)
+    patch.setattr("kfold.engines.tensorflow.engine.make_graph", make_graph)
     return made
 
 

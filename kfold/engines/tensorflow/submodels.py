@@ -1,6 +1,6 @@
 """The fast generic path: K fold models called side by side in one masked step, for models of Keras' layers.
 
-:class:`kfold.train.fused.graph.EpochGraph` runs each fold's own ``train_step``
+:class:`kfold.engines.tensorflow.graph.EpochGraph` runs each fold's own ``train_step``
 and ``test_step``: four traced steps per fold (full and partial training batch,
 full and partial validation batch) with Keras' loss and metric trackers, which
 makes its XLA compile the larger part of a short run. For a model made of
@@ -28,13 +28,13 @@ weights) is a change to the variables this graph trains.
 
 It applies (:func:`submodel_reason` says why not) with XLA (the engine runs it
 without XLA for image convolutions on a CPU, where TensorFlow's own kernels are
-faster: :func:`kfold.train.fused.engine.xla_slower`; those kernels split their sums by
+faster: :func:`kfold.engines.tensorflow.choice.xla_slower`; those kernels split their sums by
 the number of threads, so a worker with fewer threads rounds such a model's numbers
 otherwise in the last bits), for
 one or several input arrays (a list or dict, as the model takes them) and one
 output of shape ``(batch, units)``, no sample weights, the
 same number of steps per epoch in every fold, a loss and metrics from
-:data:`kfold.train.fused._masked.LOSSES` and ``METRICS``, a model class and
+:data:`kfold.engines.tensorflow._masked.LOSSES` and ``METRICS``, a model class and
 layers that are Keras' own (a model of one's own may train otherwise), without
 regularizers, masks (``Masking``, ``mask_zero``) or batch statistics (no
 ``BatchNormalization``: padding rows would enter its statistics).
@@ -47,8 +47,8 @@ from typing import Any
 import numpy as np
 
 from kfold.core.backend import import_tensorflow
-from kfold.train.fused._masked import LOSSES, RowScores, epoch_logs, masked_epochs, metric_fns, step_masks
-from kfold.train.fused.graph import TrainsFoldModels
+from kfold.engines.tensorflow._masked import LOSSES, RowScores, epoch_logs, masked_epochs, metric_fns, step_masks
+from kfold.engines.tensorflow.graph import TrainsFoldModels
 
 __all__ = ["submodel_reason", "SubmodelGraph"]
 
@@ -89,8 +89,8 @@ def submodel_reason(models: list, train: list, n_train: list, batch_size: int) -
     Examples
     --------
     >>> import keras
-    >>> from kfold.train.keras_fit import doctest_model
-    >>> submodel_reason([doctest_model()], [], [4], batch_size=2) is None
+    >>> from kfold.engines.tensorflow._examples import tiny_model
+    >>> submodel_reason([tiny_model()], [], [4], batch_size=2) is None
     True
     >>> model = keras.Sequential([keras.Input((2,)), keras.layers.BatchNormalization(), keras.layers.Dense(1)])
     >>> model.compile(optimizer="sgd", loss="mse")
@@ -118,12 +118,12 @@ def _rows(x: Any, cut: Any) -> Any:
 class SubmodelGraph(TrainsFoldModels):
     """The fold models trained side by side, up to ``epochs_per_call`` epochs a call, one masked step for all.
 
-    The same call as :class:`kfold.train.fused.graph.EpochGraph`: each fold's epoch
+    The same call as :class:`kfold.engines.tensorflow.graph.EpochGraph`: each fold's epoch
     orders and data in, per epoch and fold the training and validation logs out.
 
     Examples
     --------
-    >>> from kfold.train.fused.submodels import doctest_submodels
+    >>> from kfold.engines.tensorflow.submodels import doctest_submodels
     >>> epochs = doctest_submodels()
     >>> len(epochs), sorted(epochs[0][0][0])
     (2, ['loss'])
@@ -217,11 +217,9 @@ class SubmodelGraph(TrainsFoldModels):
 
 def doctest_submodels() -> list:
     """Two epochs of a one-fold masked-step graph, for the examples."""
-    from kfold.data.arrays import to_tensors
-    from kfold.train.keras_fit import build_model, doctest_model
+    from kfold.engines.tensorflow._examples import tiny_data, tiny_model
 
-    model = build_model(doctest_model, seed=0)
-    x, y = to_tensors(np.random.rand(6, 2)), to_tensors(np.random.rand(6))
+    model, (x, y) = tiny_model(), tiny_data()
     model._symbolic_build(data_batch=(x, y))
     graph = SubmodelGraph([model], [6], [6], 4, [6], jit_compile=False, epochs_per_call=2)
     return graph([[np.arange(6), np.arange(6)]], [(x, y, None)], [(x, y, None)])

@@ -1,8 +1,8 @@
 """What training leaves in TensorFlow once it is done: no traced step per fold model or dropped graph.
 
 TensorFlow's gradient registry would keep every traced training step for good
-(:mod:`kfold.core.custom_gradients`); a search keeps the graphs of
-:data:`kfold.train.fused.pool.SEARCH_ARCHITECTURES` architectures at most.
+(:mod:`kfold.engines.tensorflow.custom_gradients`); a search keeps the graphs of
+:data:`kfold.engines.tensorflow.pool.SEARCH_ARCHITECTURES` architectures at most.
 """
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 import kfold
-from kfold.train.fused import pool
+from kfold.engines.tensorflow import pool
 
 from conftest import make_regressor
 
@@ -39,8 +39,8 @@ def data(n=40):
 
 
 @pytest.mark.parametrize("strategy", ["sequential", "fused"])
-def test_a_finished_run_leaves_no_traced_step_behind(strategy, monkeypatch):
-    monkeypatch.setattr(pool, "REUSE_GRAPHS", False)  # no graph kept for a later run
+def test_a_finished_run_leaves_no_traced_step_behind(strategy, monkeypatch, kfold_settings):
+    kfold_settings(reuse_graphs=False)  # no graph kept for a later run
     x, y = data()
     before, graphs = custom_gradients(), traced_graphs()
     result = kfold.cross_validate(make_regressor, x, y, cv=3, epochs=2, batch_size=8, seed=0, verbose=0,
@@ -49,8 +49,8 @@ def test_a_finished_run_leaves_no_traced_step_behind(strategy, monkeypatch):
     assert custom_gradients() == before and traced_graphs() == graphs
 
 
-def test_returned_models_keep_their_steps_and_train_on(monkeypatch):
-    monkeypatch.setattr(pool, "REUSE_GRAPHS", False)
+def test_returned_models_keep_their_steps_and_train_on(monkeypatch, kfold_settings):
+    kfold_settings(reuse_graphs=False)
     x, y = data()
     before = custom_gradients()
     result = kfold.cross_validate(make_regressor, x, y, cv=2, epochs=1, batch_size=8, seed=0, verbose=0,

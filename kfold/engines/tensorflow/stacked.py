@@ -8,7 +8,7 @@ is elementwise) updates the stacked variables: far fewer, larger operations than
 the generic path's K models side by side.
 
 Numerics contract: the same per-fold histories as the generic path
-(:class:`kfold.train.fused.graph.EpochGraph`) up to float rounding, and, like the
+(:class:`kfold.engines.tensorflow.graph.EpochGraph`) up to float rounding, and, like the
 generic path, a fold's numbers do not depend on which folds share the graph (a
 fold trained alone gives bit for bit its history among others, so a retried or
 resumed fold matches). Three things keep that, each measured: the fold axis is at
@@ -48,7 +48,7 @@ from typing import Any
 import numpy as np
 
 from kfold.core.backend import import_keras, import_tensorflow
-from kfold.train.fused._masked import LOSSES, METRICS, RowScores, epoch_logs, masked_epochs, metric_fns, step_masks
+from kfold.engines.tensorflow._masked import LOSSES, METRICS, RowScores, epoch_logs, masked_epochs, metric_fns, step_masks
 
 __all__ = ["LOSSES", "METRICS", "OPTIMIZERS", "stack_reason", "StackedGraph"]
 
@@ -98,8 +98,8 @@ def stack_reason(models: list, train: list, val: list, n_train: list, batch_size
     Examples
     --------
     >>> import keras
-    >>> from kfold.train.keras_fit import doctest_model
-    >>> stack_reason([doctest_model()], [], [], [4], batch_size=2) is None
+    >>> from kfold.engines.tensorflow._examples import tiny_model
+    >>> stack_reason([tiny_model()], [], [], [4], batch_size=2) is None
     True
     >>> dropout = keras.Sequential([keras.Input((2,)), keras.layers.Dropout(0.5)])
     >>> stack_reason([dropout], [], [], [4], batch_size=2).endswith("is a Dropout, not Dense")
@@ -148,12 +148,12 @@ def _stack(parts: list) -> Any:
 class StackedGraph:
     """The folds' Dense stacks as ``(K, in, out)`` variables, trained up to ``epochs_per_call`` epochs a call.
 
-    The same call as :class:`kfold.train.fused.graph.EpochGraph`: each fold's epoch
+    The same call as :class:`kfold.engines.tensorflow.graph.EpochGraph`: each fold's epoch
     orders and data in, per epoch and fold the training and validation logs out.
 
     Examples
     --------
-    >>> from kfold.train.fused.stacked import doctest_stacked
+    >>> from kfold.engines.tensorflow.stacked import doctest_stacked
     >>> epochs = doctest_stacked()
     >>> len(epochs), sorted(epochs[0][0][0])
     (2, ['loss'])
@@ -231,7 +231,7 @@ class StackedGraph:
     def held_state(self) -> dict:
         """``{id(model): values}`` of the state this graph holds and the fold models do not have yet.
 
-        ``values`` are in :func:`kfold.train.fused.checkpoint.capture`'s order (the
+        ``values`` are in :meth:`kfold.engines.FusedEngine.read_variables`' order (the
         model's variables, then its optimizer's): a checkpoint reads them here, from the
         few stacked variables, instead of writing every fold's variables back first.
         """
@@ -348,11 +348,9 @@ class StackedGraph:
 
 def doctest_stacked() -> list:
     """Two epochs of a one-fold stacked graph, for the examples."""
-    from kfold.data.arrays import to_tensors
-    from kfold.train.keras_fit import build_model, doctest_model
+    from kfold.engines.tensorflow._examples import tiny_data, tiny_model
 
-    model = build_model(doctest_model, seed=0)
-    x, y = to_tensors(np.random.rand(6, 2)), to_tensors(np.random.rand(6))
+    model, (x, y) = tiny_model(), tiny_data()
     model._symbolic_build(data_batch=(x, y))
     graph = StackedGraph([model], [(x, y, None)], [(x, y, None)], 4, jit_compile=False, epochs_per_call=2)
     epochs = graph([[np.arange(6), np.arange(6)]], [(x, y, None)], [(x, y, None)])

@@ -10,7 +10,9 @@ import numpy as np
 import pytest
 
 import kfold
-from kfold.train.fused import pool, prepare
+from kfold.engines import get_engine
+from kfold.engines.tensorflow import pool, prepare
+from kfold.train.fused import folds
 
 from conftest import make_regressor
 
@@ -18,8 +20,8 @@ from conftest import make_regressor
 @pytest.fixture
 def fresh_pool(monkeypatch):
     """An empty pool of recent graphs for this test (others in the process keep theirs)."""
-    monkeypatch.setattr(pool, "_RECENT", __import__("threading").local())
-    return pool.recent_graphs
+    monkeypatch.setattr(get_engine(), "_recent", __import__("threading").local())
+    return get_engine().recent_pool
 
 
 def data(n=40):
@@ -39,31 +41,31 @@ def assert_same_histories(a, b):
         np.testing.assert_array_equal(a.history[key], b.history[key])
 
 
-def test_a_run_again_compiles_nothing_and_equals_a_run_without_reuse(fresh_pool, monkeypatch):
+def test_a_run_again_compiles_nothing_and_equals_a_run_without_reuse(fresh_pool, monkeypatch, kfold_settings):
     first = run()
     assert fresh_pool().graphs_made == 1
     again = run()
     assert fresh_pool().graphs_made == 1  # the graph of the first run trained the second
     assert again.params["strategy"] == "fused"
-    monkeypatch.setattr(pool, "REUSE_GRAPHS", False)
-    assert pool.recent_graphs() is None
+    kfold_settings(reuse_graphs=False)
+    assert get_engine().recent_pool() is None
     cold = run()
     assert_same_histories(first, again)
     assert_same_histories(first, cold)
 
 
-def test_another_seed_reuses_the_graph_and_gets_its_own_numbers(fresh_pool, monkeypatch):
+def test_another_seed_reuses_the_graph_and_gets_its_own_numbers(fresh_pool, monkeypatch, kfold_settings):
     x, y = data()
     runs = [kfold.cross_validate(make_regressor, x, y, cv=3, epochs=4, batch_size=8, seed=s, verbose=0)
             for s in (1, 2)]
     assert fresh_pool().graphs_made == 1
-    monkeypatch.setattr(pool, "REUSE_GRAPHS", False)
+    kfold_settings(reuse_graphs=False)
     cold = kfold.cross_validate(make_regressor, x, y, cv=3, epochs=4, batch_size=8, seed=2, verbose=0)
     assert_same_histories(runs[1], cold)
     assert not np.array_equal(runs[0].history["loss"], runs[1].history["loss"])
 
 
-def test_the_pool_keeps_the_last_architectures_only(fresh_pool, monkeypatch):
+def test_the_pool_keeps_the_last_architectures_only(fresh_pool, monkeypatch, kfold_settings):
     monkeypatch.setattr(pool, "RECENT_ARCHITECTURES", 2)
     for units in (2, 3, 4):
         run(lambda units=units: make_regressor(units=units))
@@ -110,8 +112,8 @@ def test_the_state_built_without_tracing_is_the_one_symbolic_build_makes():
     x, y = data()
     train = (to_tensors(x.astype("float32")), to_tensors(y.astype("float32")), None)
     found = []
-    for build_state in (prepare._build_state,
-                        lambda m, t: m._symbolic_build(data_batch=tuple(prepare._symbolic_batch(p) for p in t))):
+    for build_state in (prepare.build_state,
+                        lambda m, t: m._symbolic_build(data_batch=tuple(prepare.symbolic_batch(p) for p in t))):
         keras.backend.clear_session()
         model = make_regressor(metrics=("mae", "mse"))
         build_state(model, train)
@@ -122,14 +124,14 @@ def test_the_state_built_without_tracing_is_the_one_symbolic_build_makes():
 
 def test_garbage_is_collected_at_most_once_a_minute(monkeypatch):
     clock = [1000.0]
-    monkeypatch.setattr(prepare.time, "monotonic", lambda: clock[0])
-    monkeypatch.setattr(prepare, "_last_collection", [-np.inf])
-    assert prepare._collection_due() and not prepare._collection_due()
-    clock[0] += prepare.COLLECT_EVERY_S
-    assert prepare._collection_due()
+    monkeypatch.setattr(folds.time, "monotonic", lambda: clock[0])
+    schedule = folds.GarbageSchedule()
+    assert schedule.due() and not schedule.due()
+    clock[0] += folds.COLLECT_EVERY_S
+    assert schedule.due()
 
 
-def test_a_function_of_ones_own_defined_again_is_not_mistaken_for_the_old_one(fresh_pool, monkeypatch):
+def test_a_function_of_ones_own_defined_again_is_not_mistaken_for_the_old_one(fresh_pool, monkeypatch, kfold_settings):
     """Keras serializes a function of one's own by its name: such models are not pooled."""
     import keras
 
@@ -148,12 +150,12 @@ def test_a_function_of_ones_own_defined_again_is_not_mistaken_for_the_old_one(fr
         return keras.ops.tanh(x)
     runs = [run(builder(f)) for f in (first, act)]
     assert fresh_pool().slots == {}
-    monkeypatch.setattr(pool, "REUSE_GRAPHS", False)
+    kfold_settings(reuse_graphs=False)
     assert_same_histories(runs[1], run(builder(act)))
     assert not np.array_equal(runs[0].history["loss"], runs[1].history["loss"])
 
 
-def test_models_larger_than_the_limit_are_not_kept(fresh_pool, monkeypatch):
+def test_models_larger_than_the_limit_are_not_kept(fresh_pool, monkeypatch, kfold_settings):
     monkeypatch.setattr(pool, "RECENT_MAX_BYTES", 500)  # the 3 folds of the 3-8-1 model: about 1 kB
     run()
     assert fresh_pool().slots == {}

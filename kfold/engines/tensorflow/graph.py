@@ -30,8 +30,6 @@ from typing import Any
 import numpy as np
 
 from kfold.core.backend import import_tensorflow
-from kfold.data.arrays import to_tensors
-from kfold.train.keras_fit import doctest_model, build_model
 
 __all__ = ["batch_indices", "TrainsFoldModels", "EpochGraph"]
 
@@ -97,7 +95,7 @@ class TrainsFoldModels:
     The runner calls :meth:`sync` and :meth:`release` when the fold models must
     hold the trained state, and a checkpoint reads :meth:`held_state`; the stacked
     graph, which trains a copy, does the work there
-    (:class:`kfold.train.fused.stacked.StackedGraph`).
+    (:class:`kfold.engines.tensorflow.stacked.StackedGraph`).
 
     Examples
     --------
@@ -137,7 +135,7 @@ class EpochGraph(TrainsFoldModels):
 
     Examples
     --------
-    >>> from kfold.train.fused.graph import doctest_graph
+    >>> from kfold.engines.tensorflow.graph import doctest_graph
     >>> epochs = doctest_graph()
     >>> len(epochs), [sorted(logs) for logs in epochs[0][0]]
     (2, [['loss'], ['loss']])
@@ -220,8 +218,9 @@ class EpochGraph(TrainsFoldModels):
 
 def doctest_graph() -> list:
     """Two epochs of a one-fold graph, for the examples."""
-    model = build_model(doctest_model, seed=0)
-    x, y = to_tensors(np.random.rand(6, 2)), to_tensors(np.random.rand(6))
+    from kfold.engines.tensorflow._examples import tiny_data, tiny_model
+
+    model, (x, y) = tiny_model(), tiny_data()
     model._symbolic_build(data_batch=(x, y))
     graph = EpochGraph([model], [6], [6], 4, [6], jit_compile=False, epochs_per_call=3)
     return graph([[np.arange(6), np.arange(6)]], [(x, y, None)], [(x, y, None)])

@@ -14,7 +14,7 @@ import pytest
 import kfold
 import resume_helpers as helpers
 from kfold.train.fused.checkpoint import CHECKPOINT_FILE, Checkpoints
-from kfold.train.fused.runner import _Runner
+from kfold.train.fused.runner import FusedRunner
 
 HELPERS = Path(__file__).with_name("resume_helpers.py")
 
@@ -37,8 +37,8 @@ def kill_child(run_dir, log_dir, point, *extra):
 
 def count_epochs(monkeypatch):
     calls = []
-    epochs = _Runner._epochs  # one graph call: epochs first .. first + n - 1
-    monkeypatch.setattr(_Runner, "_epochs", lambda self, first, active, n: (calls.extend(range(first, first + n)),
+    epochs = FusedRunner._epochs  # one graph call: epochs first .. first + n - 1
+    monkeypatch.setattr(FusedRunner, "_epochs", lambda self, first, active, n: (calls.extend(range(first, first + n)),
                                                                            epochs(self, first, active, n))[1])
     return calls
 
@@ -136,14 +136,15 @@ def test_paused_in_memory_and_continued_bitwise(tmp_path):
     """A fused run paused after 3 epochs (its state kept in memory) continues to the same end."""
     from kfold.train.cross_validation import plan_folds
     from kfold.train.fold import FitConfig, FoldData
-    from kfold.train.fused.prepare import prepare_folds
+    from kfold.train.fused.folds import prepare_folds
+    from kfold.train.fused.run import start_runner
 
     x, y = helpers.data()
     tasks = plan_folds(3, len(y), seed=3)
 
     def runner():
         config = FitConfig(epochs=helpers.EPOCHS, batch_size=8, callbacks=tuple(helpers.callbacks(tmp_path)[1:]))
-        return _Runner(prepare_folds(helpers.build, FoldData(x, y), tasks, config), config, None)
+        return start_runner(prepare_folds(helpers.build, FoldData(x, y), tasks, config), config)
 
     full, paused, continued = runner(), runner(), runner()
     full.run()

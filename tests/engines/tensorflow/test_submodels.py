@@ -6,11 +6,12 @@ import pytest
 
 from kfold.train.cross_validation import plan_folds
 from kfold.train.fold import FitConfig, FoldData
-from kfold.train.fused import engine
-from kfold.train.fused.graph import EpochGraph
-from kfold.train.fused.prepare import prepare_folds
-from kfold.train.fused.runner import run_folds_fused
-from kfold.train.fused.submodels import SubmodelGraph
+import kfold
+from kfold.engines.tensorflow import choice as engine
+from kfold.engines.tensorflow.graph import EpochGraph
+from kfold.engines.tensorflow.submodels import SubmodelGraph
+from kfold.train.fused.folds import prepare_folds
+from kfold.train.fused.run import run_folds_fused
 
 from graph_helpers import assert_close, graphs_made, two_inputs
 
@@ -55,8 +56,7 @@ def both(build, fold_data, monkeypatch, **config):
     made = graphs_made(monkeypatch)
     masked = run_folds_fused(build, fold_data, tasks, config)
     assert {type(g) for g in made} == {SubmodelGraph}
-    with monkeypatch.context() as patch:
-        patch.setattr(engine, "USE_SUBMODELS", False)
+    with kfold.config_context(fused_submodels=False):
         generic = run_folds_fused(build, fold_data, tasks, config)
     assert type(made[-1]) is EpochGraph
     return masked, generic
@@ -112,7 +112,7 @@ def test_a_model_of_two_inputs_equals_generic_to_rounding(monkeypatch, rows, bat
 def test_what_the_masked_step_cannot_train_takes_the_generic_graph(data, case, reason):
     import keras
 
-    from kfold.train.fused.submodels import submodel_reason
+    from kfold.engines.tensorflow.submodels import submodel_reason
 
     x, y = data
     build = {
@@ -153,9 +153,8 @@ def test_callbacks_act_on_the_fold_models_it_trains(data, monkeypatch):
 
     runs = {}
     for kind in ("masked", "generic"):
-        with monkeypatch.context() as patch:
-            patch.setattr(engine, "USE_SUBMODELS", kind == "masked")
-            patch.setattr(engine, "USE_STACKED", False)
+        with monkeypatch.context() as patch, kfold.config_context(fused_submodels=kind == "masked",
+                                                                  fused_stacked=False):
             made = graphs_made(patch)
             tasks = plan_folds(4, len(x), seed=0)
             runs[kind] = run_folds_fused(lambda: conv_model("adam"), FoldData(x, y), tasks, FitConfig(

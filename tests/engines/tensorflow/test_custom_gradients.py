@@ -6,7 +6,7 @@ import weakref
 
 import pytest
 
-from kfold.core.custom_gradients import custom_gradients_of, forget_custom_gradients, forget_traced, traced_graphs
+from kfold.engines.tensorflow.custom_gradients import custom_gradients_of, forget_custom_gradients, forget_traced, traced_graphs
 
 tf = pytest.importorskip("tensorflow")
 
@@ -34,7 +34,7 @@ def registered() -> set:
 
 
 def test_tensorflow_keeps_a_dropped_graph_for_its_custom_gradient():
-    """What :mod:`kfold.core.custom_gradients` works around (if TensorFlow fixes it, this fails)."""
+    """What :mod:`kfold.engines.tensorflow.custom_gradients` works around (if TensorFlow fixes it, this fails)."""
     step, graph = make_step()
     names = custom_gradients_of(traced_graphs(step))
     assert len(names) == 1 and set(names) <= registered()  # the while body's one call

@@ -16,8 +16,8 @@ import pytest
 
 from kfold.train.cross_validation import plan_folds
 from kfold.train.fold import FitConfig, FoldData
-from kfold.train.fused import engine
-from kfold.train.fused.runner import run_folds_fused
+from kfold.engines.tensorflow import choice as engine
+from kfold.train.fused.run import run_folds_fused
 
 from graph_helpers import graphs_made, two_inputs
 
@@ -104,39 +104,41 @@ def alone_and_together(build, data, config, jit_compile=None, rtol=None):
 GRAPHS = {"stacked": "StackedGraph", "submodels": "SubmodelGraph", "generic": "EpochGraph"}
 
 
-def graph_kinds(monkeypatch, kind):
-    """Train on one kind of fused graph (the others turned off); the graphs made, to check."""
-    monkeypatch.setattr(engine, "USE_STACKED", kind == "stacked")
-    monkeypatch.setattr(engine, "USE_SUBMODELS", kind == "submodels")
-    return graphs_made(monkeypatch)
+@pytest.fixture
+def graph_kinds(monkeypatch, kfold_settings):
+    """``graph_kinds(kind)``: train on one kind of fused graph (the others turned off); the graphs made, to check."""
+    def choose(kind):
+        kfold_settings(fused_stacked=kind == "stacked", fused_submodels=kind == "submodels")
+        return graphs_made(monkeypatch)
+    return choose
 
 
 @pytest.mark.parametrize("kind", list(GRAPHS))
 @pytest.mark.parametrize("rows", [64, 62], ids=["equal-folds", "folds-of-46-and-47-rows"])
-def test_a_dense_fold_alone_equals_the_fold_in_a_group(monkeypatch, kind, rows):
-    made = graph_kinds(monkeypatch, kind)
+def test_a_dense_fold_alone_equals_the_fold_in_a_group(graph_kinds, monkeypatch, kind, rows):
+    made = graph_kinds(kind)
     alone_and_together(small_dense, regression(rows), FitConfig(epochs=3, batch_size=8))
     assert {type(g).__name__ for g in made} == {GRAPHS[kind]}
 
 
 @pytest.mark.parametrize("kind", list(GRAPHS))
-def test_the_mnist_like_model_alone_equals_the_group(monkeypatch, kind):
-    made = graph_kinds(monkeypatch, kind)
+def test_the_mnist_like_model_alone_equals_the_group(graph_kinds, monkeypatch, kind):
+    made = graph_kinds(kind)
     alone_and_together(mnist_like, mnist_shaped(), FitConfig(epochs=2, batch_size=32))
     assert {type(g).__name__ for g in made} == {GRAPHS[kind]}
 
 
 @pytest.mark.parametrize("kind", ["submodels", "generic"])
 @pytest.mark.parametrize("build", [with_dropout, small_conv], ids=["dropout", "conv1d"])
-def test_a_dropout_or_conv_fold_alone_equals_the_group_with_xla(monkeypatch, kind, build):
-    made = graph_kinds(monkeypatch, kind)
+def test_a_dropout_or_conv_fold_alone_equals_the_group_with_xla(graph_kinds, monkeypatch, kind, build):
+    made = graph_kinds(kind)
     alone_and_together(build, regression(62), FitConfig(epochs=3, batch_size=8))
     assert {type(g).__name__ for g in made} == {GRAPHS[kind]}
 
 
 @pytest.mark.parametrize("kind", ["submodels", "generic"])
-def test_a_fold_of_a_two_input_model_alone_equals_the_group(monkeypatch, kind):
-    made = graph_kinds(monkeypatch, kind)
+def test_a_fold_of_a_two_input_model_alone_equals_the_group(graph_kinds, monkeypatch, kind):
+    made = graph_kinds(kind)
     data = regression(62)
     alone_and_together(two_inputs, FoldData([data.x, data.x[:, :3] ** 2], data.y), FitConfig(epochs=3, batch_size=8))
     assert {type(g).__name__ for g in made} == {GRAPHS[kind]}

@@ -14,7 +14,7 @@ graph unseen), configs, compile configs (the optimizer's with its learning rate
 left out), variables, data shapes, batch size, fold sizes and epochs per call
 are all equal. Runs that return their models are never pooled.
 
-Outside a search, :func:`recent_graphs` is each thread's pool of the last
+Outside a search, :meth:`~kfold.engines.tensorflow.engine.TensorFlowEngine.recent_pool` is each thread's pool of the last
 :data:`RECENT_ARCHITECTURES` architectures it trained: ``cross_validate`` run again
 (a notebook cell run twice, another seed or learning rate) trains on the graph
 compiled the first time, with the same numbers, bit for bit. It lends only a free
@@ -23,30 +23,23 @@ whose state is larger than :data:`RECENT_MAX_BYTES` (they would stay in memory).
 """
 from __future__ import annotations
 
-import contextlib
-import contextvars
 import json
-import threading
-from typing import Any, Iterator
+from typing import Any
 
 import numpy as np
 
 from kfold.core.backend import import_tensorflow
-from kfold.train.fold import FitConfig, FoldData, FoldTask  # FoldData, FoldTask: the examples
-from kfold.train.fused import engine
-from kfold.train.fused.engine import epochs_per_call, use_xla
-from kfold.train.fused.prepare import FusedFold, prepare_folds  # prepare_folds: the examples
+from kfold.core.config import get_config
+from kfold.engines.base import FusedFold
+from kfold.engines.tensorflow.choice import epochs_per_call, use_xla
 
-__all__ = ["architecture_key", "GraphCache", "GraphPool", "sharing_graphs", "active_pool", "search_pool", "recent_graphs",
-           "RECENT_ARCHITECTURES", "RECENT_MAX_BYTES", "REUSE_GRAPHS", "SEARCH_ARCHITECTURES"]
+__all__ = ["architecture_key", "GraphCache", "GraphPool", "RECENT_ARCHITECTURES", "RECENT_MAX_BYTES",
+           "SEARCH_ARCHITECTURES"]
 
-_POOL: contextvars.ContextVar = contextvars.ContextVar("kfold_graph_pool", default=None)
 # outside a search, a later run of one of the last few architectures a thread trained reuses its graph
 RECENT_ARCHITECTURES = 4
-REUSE_GRAPHS = True
 # ... unless its fold models' state (weights and optimizer slots, all folds) is larger than this
 RECENT_MAX_BYTES = 256 * 1024**2
-_RECENT = threading.local()
 # a search keeps the graphs of this many architectures (each holds its fold models and compiled code)
 SEARCH_ARCHITECTURES = 8
 
@@ -79,7 +72,7 @@ def _keras_objects_only(config: Any) -> bool:
     return True
 
 
-def architecture_key(folds: list[FusedFold], config: FitConfig) -> str | None:
+def architecture_key(folds: list[FusedFold], config: Any) -> str | None:
     """A string equal for two prepared runs that one compiled fused graph can train, or None.
 
     None (never pooled) for a model or layer class that is not Keras' own, a
@@ -92,13 +85,12 @@ def architecture_key(folds: list[FusedFold], config: FitConfig) -> str | None:
     --------
     >>> import keras
     >>> def build(lr, units=2):
-    ...     model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(units)])
+    ...     model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(units)])
     ...     model.compile(optimizer=keras.optimizers.SGD(lr), loss="mse")
     ...     return model
-    >>> data, tasks = FoldData(np.ones((6, 3)), np.ones(6)), [FoldTask(0, np.arange(2, 6), np.arange(2), 1)]
+    >>> from kfold.engines.tensorflow._examples import tiny_config, tiny_folds
     >>> def key(**kw):
-    ...     return architecture_key(prepare_folds(lambda: build(**kw), data, tasks, FitConfig(epochs=2)),
-    ...                             FitConfig(epochs=2))
+    ...     return architecture_key(tiny_folds(build=lambda seed: build(**kw)), tiny_config(epochs=2))
     >>> key(lr=0.1) == key(lr=0.5), key(lr=0.1) == key(lr=0.1, units=3)
     (True, False)
     """
@@ -128,8 +120,9 @@ def architecture_key(folds: list[FusedFold], config: FitConfig) -> str | None:
     if len(keys) != 1:
         return None
     sizes = [(f.task.fold, f.n_train, f.n_val) for f in folds]
+    settings = get_config()
     return json.dumps([keys.pop(), sizes, config.batch_size, epochs_per_call(folds, config),
-                       all(use_xla(f.model) for f in folds), engine.USE_STACKED, engine.USE_SUBMODELS])
+                       all(use_xla(f.model) for f in folds), settings["fused_stacked"], settings["fused_submodels"]])
 
 
 class GraphCache(dict):
@@ -168,10 +161,10 @@ class GraphPool:
     ``graphs_made`` counts the graphs traced and compiled so far (each once, at
     its first call): the number a test or a benchmark reads. With ``max_slots``,
     it keeps the slots of at most that many architectures (free slots are dropped
-    to make room for a new one). A search's pool (:func:`sharing_graphs`) drops the
+    to make room for a new one). A search's pool (:meth:`~kfold.engines.tensorflow.engine.TensorFlowEngine.sharing`) drops the
     slot made last, so that a grid cycling through more architectures than that
     still reuses the first ones' graphs (dropping the least recently used would
-    reuse none). The pool of :func:`recent_graphs` (``recent=True``) drops the least
+    reuse none). The pool of :meth:`~kfold.engines.tensorflow.engine.TensorFlowEngine.recent_pool` (``recent=True``) drops the least
     recently lent slot, lends a slot only while no other run holds it, and keeps
     no models larger than :data:`RECENT_MAX_BYTES`.
 
@@ -207,11 +200,11 @@ class GraphPool:
             self.slots[key] = self.slots.pop(key)
         return slot is None or slot.owner is None
 
-    def lend(self, folds: list[FusedFold], config: FitConfig, owner: Any) -> GraphCache:
+    def lend(self, folds: list[FusedFold], config: Any, owner: Any) -> GraphCache:
         """The graphs for ``folds`` (freshly prepared); with a slot of their architecture, they train its models.
 
         The folds' own initial state is copied into the slot's models, which
-        become theirs (``fold.model``, the callbacks' model); ``owner`` (the run)
+        become theirs (``fold.model``; the runner gives them to the callbacks); ``owner`` (the run)
         holds the slot until :meth:`give_back`, or until another run is lent it.
         """
         key = architecture_key(folds, config)
@@ -227,8 +220,6 @@ class GraphPool:
                 for target, source in zip(_state_variables(model), _state_variables(fold.model)):
                     target.assign(source)
                 fold.model = model
-                for callback in fold.callbacks:
-                    callback.set_model(model)
         slot.owner = owner
         self._slot_of[id(owner)] = slot
         return slot.graphs
@@ -258,67 +249,3 @@ class GraphPool:
             slot.stash.pop(id(owner), None)
             if slot.owner is owner:
                 slot.owner = None
-
-
-@contextlib.contextmanager
-def sharing_graphs(pool: GraphPool | None = None) -> Iterator[GraphPool]:
-    """Within the block, fused runs of one architecture share compiled graphs (one pool).
-
-    What a search wraps around its candidates' training;
-    :func:`kfold.train.strategy.run_folds` then lends the pool to each fused run.
-
-    Examples
-    --------
-    >>> with sharing_graphs() as pool:
-    ...     active_pool() is pool
-    True
-    >>> active_pool() is None
-    True
-    """
-    pool = pool or search_pool()
-    token = _POOL.set(pool)
-    try:
-        yield pool
-    finally:
-        _POOL.reset(token)
-
-
-def search_pool() -> GraphPool:
-    """A new pool for a search: the slots of :data:`SEARCH_ARCHITECTURES` architectures at most.
-
-    Examples
-    --------
-    >>> search_pool().max_slots == SEARCH_ARCHITECTURES
-    True
-    """
-    return GraphPool(max_slots=SEARCH_ARCHITECTURES)
-
-
-def recent_graphs() -> GraphPool | None:
-    """This thread's pool of the graphs of its last :data:`RECENT_ARCHITECTURES` architectures (None: off).
-
-    What a fused run outside a search trains with (:func:`kfold.train.strategy.run_folds`);
-    :data:`REUSE_GRAPHS` False turns it off (a benchmark of cold runs).
-
-    Examples
-    --------
-    >>> recent_graphs() is recent_graphs(), recent_graphs().max_slots == RECENT_ARCHITECTURES
-    (True, True)
-    """
-    if not REUSE_GRAPHS:
-        return None
-    pool = getattr(_RECENT, "pool", None)
-    if pool is None:
-        pool = _RECENT.pool = GraphPool(max_slots=RECENT_ARCHITECTURES, recent=True)
-    return pool
-
-
-def active_pool() -> GraphPool | None:
-    """The pool of the enclosing :func:`sharing_graphs` block, or None.
-
-    Examples
-    --------
-    >>> active_pool() is None
-    True
-    """
-    return _POOL.get()

@@ -7,7 +7,7 @@ import numpy as np
 
 from kfold.train.cross_validation import plan_folds
 from kfold.train.fold import FitConfig, FoldData
-from kfold.train.fused.runner import run_folds_fused
+from kfold.train.fused.run import run_folds_fused
 
 
 def dropout_model(units=4):

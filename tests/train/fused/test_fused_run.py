@@ -16,7 +16,10 @@ import pytest
 import kfold
 from conftest import make_regressor
 from kfold.train.fold import FitConfig, FoldData, run_fold
-from kfold.train.fused.runner import NotFusable, check_fusable, prepare_folds, run_folds_fused
+from kfold.engines import NotFusable
+from kfold.train.fused.folds import prepare_folds
+from kfold.train.fused.fusable import check_fusable
+from kfold.train.fused.run import run_folds_fused
 from kfold.results.outcome import collect
 from kfold.train.cross_validation import plan_folds
 
@@ -98,7 +101,7 @@ def test_dropout_models_without_xla_keep_the_same_random_draws(data):
 
 
 def test_dropout_models_compile_with_xla_and_repeat_their_draws(data):
-    from kfold.train.fused.engine import use_xla
+    from kfold.engines.tensorflow.choice import use_xla
 
     x, y, _ = data
     assert use_xla(regressor(dropout=True))  # issue 11: random layers compile with XLA by default
@@ -237,10 +240,10 @@ def test_check_fusable_accepts_epoch_level_callbacks_and_shuffle():
 
 
 def test_data_too_big_to_copy_per_fold_is_trained_sequentially(regression_data, monkeypatch):
-    import kfold.train.fused.runner
+    import kfold.train.fused.fusable
 
     x, y = regression_data
-    monkeypatch.setattr(kfold.train.fused.runner, "MAX_FUSED_BYTES", 1000)  # 4 folds x 40 rows x 16 bytes > 1000
+    monkeypatch.setattr(kfold.train.fused.fusable, "MAX_FUSED_BYTES", 1000)  # 4 folds x 40 rows x 16 bytes > 1000
     result = kfold.cross_validate(make_regressor, x, y, cv=2, epochs=1, seed=0, verbose=0)
     assert result.params["strategy"] == "sequential"
     assert "every fold's copy of the data" in result.params["strategy_reason"]

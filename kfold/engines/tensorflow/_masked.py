@@ -4,7 +4,7 @@ the epoch loop and its logs.
 Both pad a fold's partial last batch to the batch size and mask it, compute the
 compiled loss and metrics per row (:class:`RowScores`), run the same loop of
 epochs and steps (:func:`masked_epochs`), and return per epoch and fold the
-training and validation logs that :class:`kfold.train.fused.graph.EpochGraph` returns.
+training and validation logs that :class:`kfold.engines.tensorflow.graph.EpochGraph` returns.
 """
 from __future__ import annotations
 
