@@ -104,9 +104,9 @@ import tensorflow
 print(f"check_oldest: imported keras {keras.__version__}, tensorflow {tensorflow.__version__}")
 EOF
 
-start=$SECONDS
+echo "check_oldest: install took ${install_s}s; running pytest ${pytest_args[*]}"
+# Nothing is printed after pytest, so that its closing line (with the time the tests took) is the
+# last line of the output; the exit status is pytest's.
 status=0
 "$venv/bin/python" -m pytest "${pytest_args[@]}" || status=$?
-test_s=$((SECONDS - start))
-echo "check_oldest: install ${install_s}s, tests ${test_s}s, pytest exit status ${status}"
 exit "$status"
