@@ -24,8 +24,10 @@ def _keras_seed() -> int | None:
     """The seed given to ``keras.utils.set_random_seed``, if any (not public in Keras 3)."""
     try:
         from keras.src.utils.rng_utils import get_random_seed
-    except ImportError:  # a Keras without it: assume no seed was set
-        return None
+    except ImportError:  # Keras < 3.9 keeps no record: the seed it set is TensorFlow's global seed
+        from tensorflow.python.eager import context
+
+        return context.global_seed()
     return get_random_seed()
 
 
