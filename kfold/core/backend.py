@@ -104,8 +104,8 @@ def batches_dataset(arrays: tuple, orders: np.ndarray, batch_size: int) -> Any:
 def keras_seed() -> int | None:
     """The seed given to ``keras.utils.set_random_seed``, if any (not public in Keras 3).
 
-    Keras before 3.9 has no ``get_random_seed``: then the seed is read where
-    ``set_random_seed`` keeps it (Keras' global state), else ``None``.
+    Keras before 3.9 has no ``get_random_seed`` and keeps no record of the seed:
+    then it is TensorFlow's global seed, which ``set_random_seed`` also sets.
 
     Examples
     --------
@@ -117,12 +117,10 @@ def keras_seed() -> int | None:
     import_keras()
     try:
         from keras.src.utils.rng_utils import get_random_seed
-    except ImportError:  # a Keras before 3.9
-        try:
-            from keras.src.backend.common import global_state
-        except ImportError:  # a Keras without either: assume no seed was set
-            return None
-        return global_state.get_global_attribute("global_random_seed")
+    except ImportError:  # a Keras before 3.9: the seed it set is TensorFlow's global seed
+        from tensorflow.python.eager import context
+
+        return context.global_seed()
     return get_random_seed()
 
 
