@@ -45,7 +45,7 @@ import numpy as np  # noqa: E402
 import kfold  # noqa: E402
 from kfold.train.travel import check_travel  # noqa: E402
 from kfold.executors.factory import make_executor  # noqa: E402
-from kfold.train.cross_validation import plan_folds  # noqa: E402
+from kfold.train import plan_folds  # noqa: E402
 
 N_FOLDS = 5
 GRID = {"units": [32, 64], "learning_rate": [1e-3, 1e-2]}

@@ -176,7 +176,7 @@ class FoldEnsemble:
                 continue  # a damaged fold is left out
             if outcome.get("error") is None:
                 done.append(int(outcome["fold"]))
-        weights = [folder / "folds" / f"fold_{f:03d}.weights.h5" for f in done]  # as RunDir.weights_file
+        weights = [folder / "folds" / f"fold_{f:03d}.weights.h5" for f in done]  # as RunFolder.weights_file
         missing = [str(w) for w in weights if not w.exists()]
         if not done or missing:
             fail("path", "a run directory saved with return_models=True and save_weights=True",

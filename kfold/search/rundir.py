@@ -171,11 +171,11 @@ def load_search(path: str | os.PathLike, manifest: dict | None = None) -> Any:
     --------
     >>> import tempfile
     >>> from kfold.train.fold import FoldOutcome
-    >>> from kfold.results.rundir import RunDir, cv_manifest
+    >>> from kfold.results.rundir import RunFolder, cv_manifest
     >>> folds = [(np.array([1]), np.array([0]))]
     >>> store = SearchRunDir(Path(tempfile.mkdtemp()), search_manifest(
     ...     [{"units": 8}], folds, "abc", {"cv": "1"}, {"select": "val_loss", "refit": False}, {}))
-    >>> run = RunDir(store.candidate_dir(0), cv_manifest({"epochs": 1, "fold_seeds": [5]}, folds, "abc"))
+    >>> run = RunFolder(store.candidate_dir(0), cv_manifest({"epochs": 1, "fold_seeds": [5]}, folds, "abc"))
     >>> run.save(FoldOutcome(0, {"val_loss": [2.0]}, {"loss": 1.0}, 2.0, 0.5))
     >>> search = load_search(store.path)
     >>> search.best_params, search.best_epoch, search.results[0].params["units"]

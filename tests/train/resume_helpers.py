@@ -76,7 +76,7 @@ def run(run_dir, log_dir, **kwargs):
 
     x, y = data()
     return kfold.cross_validate(build, x, y, cv=3, epochs=EPOCHS, batch_size=8, seed=3, verbose=0,
-                                callbacks=callbacks(log_dir), run_dir=run_dir, checkpoint_every=EVERY,
+                                callbacks=callbacks(log_dir), run_dir=kfold.RunDir(run_dir, checkpoint_every=EVERY),
                                 **kwargs)
 
 
@@ -85,8 +85,8 @@ def search(run_dir, log_dir):
 
     x, y = data()
     return kfold.grid_search(build, {"units": [4, 8]}, x, y, cv=3, epochs=EPOCHS, batch_size=8, seed=3,
-                             verbose=0, callbacks=callbacks(log_dir), run_dir=run_dir, refit=False,
-                             checkpoint_every=EVERY)
+                             verbose=0, callbacks=callbacks(log_dir), refit=False,
+                             run_dir=kfold.RunDir(run_dir, checkpoint_every=EVERY))
 
 
 if __name__ == "__main__":

@@ -18,7 +18,7 @@ from conftest import make_regressor
 from kfold.train.fold import FitConfig, FoldData, run_fold
 from kfold.train.fused.runner import NotFusable, check_fusable, prepare_folds, run_folds_fused
 from kfold.results.outcome import collect
-from kfold.train.cross_validation import plan_folds
+from kfold.train import plan_folds
 
 
 def regressor(optimizer="adam", dropout=False):

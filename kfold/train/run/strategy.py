@@ -4,8 +4,8 @@
 the readable reference. ``"fused"`` trains all fold models together in one
 compiled graph (:mod:`kfold.train.fused.runner`): the same curves, many times faster for
 small models. ``"auto"`` fuses when the model and settings allow it and says why
-not otherwise. :func:`kfold.train.runs.train_runs` calls :func:`run_folds` for each
-run in this process; :mod:`kfold.train.on_workers` calls it in the workers.
+not otherwise. :func:`kfold.train.run.train.train_runs` calls :func:`run_folds` for each
+run in this process; :mod:`kfold.train.run.on_workers` calls it in the workers.
 
 Every finished fold is handed to ``on_outcome`` at once (the trainer saves it to
 the run directory there), so a crash later loses nothing that finished. A fold
@@ -27,7 +27,7 @@ from kfold.core.interrupts import deferring_interrupts
 from kfold.results.outcome import FoldOutcome
 from kfold.train.fused.runner import NotFusable, check_fusable, run_folds_fused
 from kfold.train.fused.pool import active_pool, recent_graphs
-from kfold.train.progress import FoldProgress
+from kfold.train.run.progress import FoldProgress
 
 __all__ = ["STRATEGIES", "ON_ERROR", "check_strategy", "run_folds"]
 
