@@ -155,7 +155,7 @@ class ManifestDir:
             old = json.loads(manifest_file.read_text(encoding="utf-8"))
         except (OSError, ValueError):
             fail("run_dir", expected, Described(f"{self.path} with an unreadable {MANIFEST}"),
-                 "Pass overwrite=True to start fresh")
+                 "Pass run_dir=kfold.RunDir(path, overwrite=True) to start fresh")
         if old.get("versions") != self.manifest.get("versions"):
             warnings.warn(f"{self.path} was written with other package versions ({old.get('versions')}); "
                           "its finished folds are reused.", RuntimeWarning, stacklevel=4)
@@ -163,7 +163,8 @@ class ManifestDir:
         differences = manifest_differences({**old, **same}, {**self.manifest, **same})
         if differences:
             fail("run_dir", expected, Described(f"a {self.what} with other settings: " + "; ".join(differences[:5])),
-                 f"Use another run_dir, or pass overwrite=True to delete the old {self.what} and start fresh")
+                 f"Use another run_dir, or pass run_dir=kfold.RunDir(path, overwrite=True) to delete the old "
+                 f"{self.what} and start fresh")
 
 
 class RunFolder(ManifestDir):
@@ -189,7 +190,7 @@ class RunFolder(ManifestDir):
     >>> RunFolder(run.path, {"epochs": 5})
     Traceback (most recent call last):
     ...
-    ValueError: Invalid `run_dir`. Expected a folder of the same run (or a new folder). Received: run_dir=a run with other settings: epochs: 3 in the run directory, 5 now. Use another run_dir, or pass overwrite=True to delete the old run and start fresh
+    ValueError: Invalid `run_dir`. Expected a folder of the same run (or a new folder). Received: run_dir=a run with other settings: epochs: 3 in the run directory, 5 now. Use another run_dir, or pass run_dir=kfold.RunDir(path, overwrite=True) to delete the old run and start fresh
     """
 
     folders = ("folds",)
