@@ -66,7 +66,8 @@ def run_options(where: str, executor: Any, run_dir: Any, kwargs: dict[str, Any],
             if isinstance(given, RunDir):
                 name = next(iter(old_run_dir))
                 fail(name, "not given when run_dir is a kfold.RunDir", old_run_dir[name],
-                     f"Pass it to the RunDir: {_run_dir_spelling(run_dir, {**run_dir.options(), **old_run_dir})}")
+                     "Pass it to the RunDir: run_dir=kfold."
+                     + repr(RunDir(run_dir.path, **{**run_dir.options(), **old_run_dir})))
             checked = RunDir(run_dir.path if run_dir is not None else ".", **old_run_dir)  # refused here if wrong
             spellings.append(_run_dir_spelling(run_dir, old_run_dir))
             run_dir = checked if run_dir is not None else None
