@@ -28,7 +28,7 @@ from kfold.executors.factory import open_executor
 from kfold.results.curves import RULES, MODES, check_smooth
 from kfold.search.refit import REFIT_POLICIES
 from kfold.search.search_result import SearchResult
-from kfold.train import (ON_ERROR, STRATEGIES, check_callbacks, check_inputs, check_strategy, plan_folds,
+from kfold.train import (check_callbacks, check_inputs, check_on_error, check_strategy, plan_folds,
                          pop_run_options, run_options, sharing_graphs)
 from kfold.core.memory import release_memory
 from kfold.core.seeds import resolve_seed
@@ -117,8 +117,8 @@ def run_search(build_fn: Callable, candidates: list[dict], x: Any, y: Any, *, cv
     """
     executor, run_dir = run_options("run_search", executor, run_dir, kwargs)
     _check_options(select, skip, smooth, rule, mode, refit_epochs, verbose, refit=refit)
-    check_choice("on_error", on_error, ON_ERROR)
-    check_choice("strategy", strategy, STRATEGIES)
+    check_on_error(on_error)
+    check_strategy(strategy, None)
     check_pruner(prune)
     if prune is not None:
         check_stepwise("a pruned search", None, strategy)
@@ -229,7 +229,7 @@ def grid_search(build_fn: Callable, param_grid: Any, x: Any, y: Any, *, cv: Any 
         As in :func:`kfold.cross_validate`; ``seed`` also seeds the refit.
     verbose : {0, 1, 2}
         0 silent; 1 one line per candidate; 2 also each candidate's fold progress.
-    run_dir : path, optional
+    run_dir : path or kfold.RunDir, optional
         Save the search there: a manifest (candidates, folds and their hash, data
         hash, seed, settings, package versions) before any training, then
         candidate ``i`` as the ``cross_validate`` run directory

@@ -10,14 +10,14 @@ from kfold.train.callbacks import fill_paths
 from kfold.train.fold import FitConfig, non_finite_loss
 from kfold.train.keras_fit import RESERVED_FIT_KWARGS, build_model, check_build_fn, check_callbacks
 from kfold.train.travel import check_travel
-from kfold.train.run import (ON_ERROR, STRATEGIES, PlannedRun, check_inputs, check_strategy, new_run, plan_folds,
-                             plan_run, pop_run_options, run_options, train_run, train_runs)
+from kfold.train.run import (PlannedRun, check_inputs, check_on_error, check_strategy, new_run, plan_folds, plan_run,
+                             pop_run_options, run_options, train_run, train_runs)
 from kfold.train.fused.continuation import ContinuedFolds
 from kfold.train.fused.pool import active_pool, search_pool, sharing_graphs
 from kfold.train.fused.prepare import NotFusable
 
 __all__ = ["cross_validate", "FinalModel", "fit_final", "fill_paths", "FitConfig", "non_finite_loss",
-           "RESERVED_FIT_KWARGS", "build_model", "check_build_fn", "check_callbacks", "check_travel", "ON_ERROR",
-           "STRATEGIES", "PlannedRun", "check_inputs", "check_strategy", "new_run", "plan_folds", "plan_run",
+           "RESERVED_FIT_KWARGS", "build_model", "check_build_fn", "check_callbacks", "check_travel",
+           "check_on_error", "PlannedRun", "check_inputs", "check_strategy", "new_run", "plan_folds", "plan_run",
            "pop_run_options", "run_options", "train_run", "train_runs", "ContinuedFolds", "active_pool",
            "search_pool", "sharing_graphs", "NotFusable"]

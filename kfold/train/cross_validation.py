@@ -9,11 +9,10 @@ from __future__ import annotations
 
 from typing import Any, Callable, Sequence
 
-from kfold.core.checks import check_choice
 from kfold.results.cv_result import CVResult
 from kfold.train.run.options import run_options
 from kfold.train.run.planned import plan_run
-from kfold.train.run.strategy import ON_ERROR
+from kfold.train.run.strategy import check_on_error
 from kfold.train.run.train import train_run
 
 __all__ = ["cross_validate"]
@@ -137,5 +136,5 @@ def cross_validate(
                    callbacks=callbacks, fit_kwargs=fit_kwargs, sample_weight=sample_weight, groups=groups,
                    seed=seed, verbose=verbose, return_models=return_models, strategy=strategy,
                    nan_policy=nan_policy, return_predictions=return_predictions)
-    check_choice("on_error", on_error, ON_ERROR)
+    check_on_error(on_error)
     return train_run(run, executor, run_dir=run_dir, strategy=strategy, on_error=on_error, verbose=verbose)

@@ -29,7 +29,7 @@ from kfold.train.fused.runner import NotFusable, check_fusable, run_folds_fused
 from kfold.train.fused.pool import active_pool, recent_graphs
 from kfold.train.run.progress import FoldProgress
 
-__all__ = ["STRATEGIES", "ON_ERROR", "check_strategy", "run_folds"]
+__all__ = ["STRATEGIES", "ON_ERROR", "check_on_error", "check_strategy", "run_folds"]
 
 STRATEGIES = ("auto", "fused", "sequential")
 ON_ERROR = ("raise", "skip")
@@ -90,6 +90,19 @@ def _fused(build_fn: Callable, data: FoldData, tasks: list[FoldTask], config: Fi
     if checkpoints is not None:
         checkpoints.remove()  # every fold it held is saved now
     return done
+
+
+def check_on_error(on_error: Any) -> None:
+    """Raise unless ``on_error`` is ``"raise"`` or ``"skip"``.
+
+    Examples
+    --------
+    >>> check_on_error("ignore")
+    Traceback (most recent call last):
+    ...
+    ValueError: Invalid `on_error`. Expected one of 'raise', 'skip'. Received: on_error='ignore'
+    """
+    check_choice("on_error", on_error, ON_ERROR)
 
 
 def check_strategy(strategy: Any, executor: Executor | None) -> None:
