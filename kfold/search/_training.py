@@ -13,12 +13,13 @@ from kfold.search.refit import refit_epochs_for
 from kfold.search.search_result import SearchResult
 from kfold.train import FitConfig, check_travel, fill_paths, fit_final, new_run, train_runs
 
-__all__ = ["SearchSettings", "plan_candidates", "train_candidates", "refit_best", "finished_candidates", "executor_here"]
+__all__ = ["SearchSettings", "plan_candidates", "train_candidates", "refit_best", "finished_candidates",
+           "executor_here"]
 
 
 @dataclasses.dataclass(frozen=True)
 class SearchSettings:
-    """What every candidate of a search trains with, handed from :func:`~kfold.search.searches.run_search` to its trainer.
+    """What every candidate of a search trains with, from :func:`~kfold.search.searches.run_search` to its trainer.
 
     Examples
     --------

@@ -239,7 +239,10 @@ def nested_cross_validate(
 def _outer_fold(run_inner: Callable, build_fn: Callable, candidates: list, x: Any, y: Any, task: Any, *,
                 inner_cv: Any, epochs: int, batch_size: int, preprocess: Any, sample_weight: Any, groups: Any,
                 verbose: int, n_outer: int, scores: dict) -> Any:
-    """Search (``run_inner``: :func:`run_search` with the inner settings) on the outer fold's training part, refit, score on its test part (into ``scores``)."""
+    """Search on the outer fold's training part, refit, score on its test part (into ``scores``).
+
+    ``run_inner`` is :func:`run_search` with the inner search's settings and executor.
+    """
     search = run_inner(build_fn, candidates, take(x, task.train), take(y, task.train),
                        cv=inner_cv, epochs=epochs, batch_size=batch_size, preprocess=preprocess,
                        sample_weight=take(sample_weight, task.train), groups=take(groups, task.train),

@@ -100,7 +100,8 @@ def run_search(build_fn: Callable, candidates: list[dict], x: Any, y: Any, *, cv
     ``run_dir``, the search manifest is written (or checked) before any training
     and candidate ``i`` runs in ``run_dir/candidate_<i>`` (:mod:`kfold.search.rundir`).
     ``trainer(runs, candidates, executor, settings, report)`` trains the planned
-    runs (``settings`` a :class:`kfold.search._training.SearchSettings`; default :func:`kfold.search._training.train_candidates`;
+    runs (``settings``: a :class:`kfold.search._training.SearchSettings`; default
+    :func:`kfold.search._training.train_candidates`;
     :func:`kfold.halving_search` passes its rounds). Fused candidates of one
     architecture share one compiled graph (``search.graph_traces`` counts them).
 

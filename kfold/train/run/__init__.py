@@ -7,5 +7,6 @@ from kfold.train.run.strategy import ON_ERROR, STRATEGIES, check_on_error, check
 from kfold.train.run.train import train_run, train_runs
 
 __all__ = ["EXECUTOR_KEYWORDS", "RUN_DIR_KEYWORDS", "pop_run_options", "run_options", "PlannedRun", "check_inputs",
-           "new_run", "plan_folds", "plan_run", "FoldProgress", "format_scores", "ON_ERROR", "STRATEGIES", "check_on_error",
+           "new_run", "plan_folds", "plan_run", "FoldProgress", "format_scores", "ON_ERROR", "STRATEGIES",
+           "check_on_error",
            "check_strategy", "run_folds", "train_run", "train_runs"]

@@ -80,7 +80,10 @@ def run_options(where: str, executor: Any, run_dir: Any, kwargs: dict[str, Any],
 
 def pop_run_options(where: str, kwargs: dict[str, Any], *, with_run_dir: bool = True,
                     stacklevel: int = 4) -> tuple[Any, RunDir | None]:
-    """:func:`run_options` for a function that passes ``**kwargs`` on: ``executor``, ``run_dir`` and the old keywords are taken out of ``kwargs``.
+    """:func:`run_options` for a function that passes ``**kwargs`` on; takes its options out of ``kwargs``.
+
+    ``executor``, ``run_dir`` and the old keywords leave ``kwargs``; the rest
+    is passed on as it was.
 
     Examples
     --------
