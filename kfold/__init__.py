@@ -42,6 +42,11 @@ _EXPORTS = {
     "Standardize": "data.preprocessing",
     "FoldError": "core.errors",
     "make_executor": "executors.factory",
+    # where the folds run, and where a run is saved
+    "Processes": "executors.specs",
+    "Dask": "executors.specs",
+    "Ray": "executors.specs",
+    "RunDir": "results.rundir_options",
     # settings
     "get_config": "core.config",
     "set_config": "core.config",

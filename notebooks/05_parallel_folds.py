@@ -88,7 +88,7 @@ print("trained in the kernel, process", os.getpid())
 # %% [markdown]
 # ## 2. The folds in worker processes
 #
-# `executor="processes"` with `strategy="sequential"` runs each fold as one
+# `executor=kfold.Processes(n_jobs=N_JOBS)` with `strategy="sequential"` runs each fold as one
 # `model.fit` task in `N_JOBS` fresh worker processes. Before any training,
 # kfold checks that the build function and the preprocessing can reach the
 # workers; then the folds come back as they finish (the progress lines may
@@ -102,7 +102,7 @@ print("trained in the kernel, process", os.getpid())
 start = time.perf_counter()
 parallel = kfold.cross_validate(build_model, x_train, y_train, cv=K, epochs=EPOCHS, batch_size=BATCH_SIZE,
                                 preprocess=kfold.Standardize(), seed=SEED,
-                                executor="processes", n_jobs=N_JOBS, strategy="sequential")
+                                executor=kfold.Processes(n_jobs=N_JOBS), strategy="sequential")
 parallel_time = time.perf_counter() - start
 print(f"{N_JOBS} worker processes: {parallel_time:.1f} s (workers start and import TensorFlow once)")
 print(parallel.params["strategy_reason"])
@@ -148,7 +148,7 @@ print(f'strategy="{fused.params["strategy"]}" in the kernel: {time.perf_counter(
 # %%
 fused_on_worker = kfold.cross_validate(build_model, x_train, y_train, cv=K, epochs=EPOCHS, batch_size=BATCH_SIZE,
                                        preprocess=kfold.Standardize(), seed=SEED, verbose=0,
-                                       executor="processes", n_jobs=N_JOBS)
+                                       executor=kfold.Processes(n_jobs=N_JOBS))
 assert fused_on_worker.history == fused.history
 print("fused on a worker = fused in the kernel")
 
@@ -176,11 +176,11 @@ def build_custom_model():
 
 custom = kfold.cross_validate(build_custom_model, x_train, y_train, cv=2, epochs=1, batch_size=BATCH_SIZE,
                               preprocess=kfold.Standardize(), seed=SEED, verbose=0,
-                              executor="processes", n_jobs=N_JOBS)
+                              executor=kfold.Processes(n_jobs=N_JOBS))
 print("held-out MAE per fold:", custom.scores["val_mae"].round(2))
 
 try:
     kfold.cross_validate(build_custom_model, x_train, y_train, cv=2, epochs=1, seed=SEED,
-                         executor="processes", n_jobs=N_JOBS, return_models=True)
+                         executor=kfold.Processes(n_jobs=N_JOBS), return_models=True)
 except ValueError as error:
     print(error)

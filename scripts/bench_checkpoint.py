@@ -52,7 +52,7 @@ def main() -> None:
         spent.clear()
         start = time.perf_counter()
         kfold.cross_validate(build, x, y, cv=4, epochs=epochs, batch_size=args.batch_size, seed=0, verbose=0,
-                             run_dir=tempfile.mkdtemp() if run_dir else None, checkpoint_every=every)
+                             run_dir=kfold.RunDir(tempfile.mkdtemp(), checkpoint_every=every) if run_dir else None)
         return time.perf_counter() - start, list(spent)
 
     run(None, epochs=2)  # warm-up: TensorFlow's start-up, not timed

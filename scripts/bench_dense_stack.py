@@ -27,7 +27,7 @@ import sys
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 import kfold  # noqa: E402
-from kfold.train.cross_validation import plan_folds  # noqa: E402
+from kfold.train import plan_folds  # noqa: E402
 from kfold.train.fold import FitConfig, FoldData  # noqa: E402
 from kfold.train.fused import run_folds_fused  # noqa: E402
 

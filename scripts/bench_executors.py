@@ -43,9 +43,9 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import numpy as np  # noqa: E402
 
 import kfold  # noqa: E402
-from kfold.train.travel import check_travel  # noqa: E402
+from kfold.train import check_travel  # noqa: E402
 from kfold.executors.factory import make_executor  # noqa: E402
-from kfold.train.cross_validation import plan_folds  # noqa: E402
+from kfold.train import plan_folds  # noqa: E402
 
 N_FOLDS = 5
 GRID = {"units": [32, 64], "learning_rate": [1e-3, 1e-2]}
@@ -118,12 +118,12 @@ def summarize(results: list, wall: float) -> dict:
             "histories": histories}
 
 
-def bench_executor(name: str, kwargs: dict, x: np.ndarray, y: np.ndarray, folds: list, epochs: int) -> dict:
+def bench_executor(name: str, spec: object, x: np.ndarray, y: np.ndarray, folds: list, epochs: int) -> dict:
     """One executor, made once and passed to ``cross_validate`` and ``grid_search`` as ``executor=``."""
     common = dict(cv=folds, epochs=epochs, batch_size=16, preprocess=kfold.Standardize(), seed=0,
                   verbose=0, strategy="sequential", callbacks=[peak_memory_callback()])
     start = time.perf_counter()
-    with make_executor(name, **kwargs) as executor:
+    with make_executor(spec) as executor:
         check_travel(executor, build_model)  # imports Keras here; starts the workers
         startup = time.perf_counter() - start
         start = time.perf_counter()
@@ -132,7 +132,7 @@ def bench_executor(name: str, kwargs: dict, x: np.ndarray, y: np.ndarray, folds:
         start = time.perf_counter()
         search = kfold.grid_search(build_model, GRID, x, y, executor=executor, refit=False, **common)
         grid = summarize(search.results, time.perf_counter() - start)
-    return {"executor": name, "workers": kwargs.get("n_jobs", 1), "startup_s": startup,
+    return {"executor": name, "workers": getattr(spec, "n_jobs", None) or 1, "startup_s": startup,
             "cv": cv, "grid": grid, "main_peak_rss_mb": peak_rss_mb()}
 
 
@@ -173,8 +173,8 @@ def main() -> None:
     (x, y), _ = kfold.datasets.load_boston_housing()
     folds = [(t.train, t.val) for t in plan_folds(N_FOLDS, len(x), seed=0)]
     load_before = os.getloadavg()
-    executors = [("sequential", {}), ("processes", {"n_jobs": 2}), ("dask", {"n_jobs": 2})]
-    rows = [bench_executor(name, kwargs, x, y, folds, epochs) for name, kwargs in executors]
+    executors = [("sequential", "sequential"), ("processes", kfold.Processes(n_jobs=2)), ("dask", kfold.Dask(n_jobs=2))]
+    rows = [bench_executor(name, spec, x, y, folds, epochs) for name, spec in executors]
     differences = [difference(row, rows[0], workload) for row in rows[1:] for workload in ("cv", "grid")]
     differences = [d for d in differences if d]
     info = {"epochs": epochs, "cpu_count": os.cpu_count(), "loadavg_before": load_before,

@@ -30,7 +30,7 @@ import numpy as np  # noqa: E402
 import kfold  # noqa: E402
 from kfold.train.fold import FitConfig, FoldData, FoldTask  # noqa: E402
 from kfold.train.fused import run_folds_fused  # noqa: E402
-from kfold.train.cross_validation import plan_folds  # noqa: E402
+from kfold.train import plan_folds  # noqa: E402
 
 UNITS = [10, 20, 30, 40, 50, 60]
 

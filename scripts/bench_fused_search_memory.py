@@ -15,7 +15,7 @@ slope over the second half (MB per candidate).
     .venv/bin/python scripts/bench_fused_search_memory.py [--candidates 20] [--folds 3] [--epochs 5] [--out mem.json]
 
 ``--max-tasks-per-worker K`` trains the candidates in two worker processes
-(``executor="processes", n_jobs=2``), each replaced after about K candidates, and prints
+(``executor=kfold.Processes(n_jobs=2)``), each replaced after about K candidates, and prints
 the peak RSS of each worker (a thread reads ``/proc`` four times a second).
 
 ``--tensorflow-only`` measures TensorFlow alone, no kfold: 30 small ``tf.function``
@@ -120,8 +120,8 @@ def run(kind: str, candidates: int, folds: int = 3, epochs: int = 5, workers_k: 
     if workers_k is not None:  # two worker processes, each replaced after about workers_k candidates
         with WorkerPeaks() as watch:
             kfold.grid_search(build, grid, x, y, cv=folds, epochs=epochs, batch_size=16, seed=0, verbose=0,
-                              refit=False, preprocess=preprocess, executor="processes", n_jobs=2,
-                              max_tasks_per_worker=workers_k)
+                              refit=False, preprocess=preprocess,
+                              executor=kfold.Processes(n_jobs=2, max_tasks_per_worker=workers_k))
         peaks = [mb for mb in watch.peaks.values() if mb > 300]  # the workers (TensorFlow loaded), in start order
         return {"kind": kind, "workers_k": workers_k, "worker_peaks": peaks, "main_rss": rss_mb()}
     result = kfold.grid_search(build, grid, x, y, cv=folds, epochs=epochs, batch_size=16,

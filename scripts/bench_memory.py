@@ -6,7 +6,7 @@ Runs 50 folds of a small model (``ShuffleSplit(50, test_size=0.25)`` on the
 
 * ``inprocess``: ``executor="sequential"``, every fold in this process (a
   ``clear_session`` and garbage collection before each);
-* ``processes-K``: ``make_executor("processes", n_jobs=2, max_tasks_per_worker=K)``
+* ``processes-K``: ``make_executor(kfold.Processes(n_jobs=2, max_tasks_per_worker=K))``
   (K = 1, 5, 10 by default), the workers replaced by fresh processes after
   about K folds each;
   ``processes-none`` keeps its two workers for all the folds.
@@ -101,7 +101,7 @@ def run_setting(name: str, x, y, folds: int, epochs: int) -> dict:
         executor, strategy = "sequential", "sequential"
     else:
         k = name.split("-", 1)[1]
-        executor = make_executor("processes", n_jobs=2, max_tasks_per_worker=None if k == "none" else int(k))
+        executor = make_executor(kfold.Processes(n_jobs=2, max_tasks_per_worker=None if k == "none" else int(k)))
         strategy = "sequential"
     cv = kfold.ShuffleSplit(folds, test_size=0.25, random_state=0)
     t0, load_before = time.time(), os.getloadavg()[0]

@@ -22,7 +22,7 @@ import numpy as np  # noqa: E402
 
 import kfold  # noqa: E402
 import kfold.results.rundir as rundir  # noqa: E402
-import kfold.train.progress as progress  # noqa: E402
+import kfold.train.run.progress as progress  # noqa: E402
 
 MOMENT = ""  # set from the command line
 state = {"builds": 0}

@@ -2,5 +2,7 @@
 
 from kfold.executors.base import Executor, SequentialExecutor, TaskError, TaskFailedError
 from kfold.executors.factory import make_executor, open_executor
+from kfold.executors.specs import Dask, Processes, Ray
 
-__all__ = ["Executor", "SequentialExecutor", "TaskError", "TaskFailedError", "make_executor", "open_executor"]
+__all__ = ["Executor", "SequentialExecutor", "TaskError", "TaskFailedError", "make_executor", "open_executor",
+           "Processes", "Dask", "Ray"]

@@ -2,112 +2,115 @@
 from __future__ import annotations
 
 import contextlib
+import warnings
 from typing import Any, Iterator
 
 from kfold.core.checks import fail
 from kfold.executors.base import EXECUTORS, Executor, SequentialExecutor
-from kfold.executors.options import check_client, check_max_tasks_per_worker, check_n_jobs, check_retries, resolve_devices
+from kfold.executors.options import check_n_jobs, resolve_devices
+from kfold.executors.specs import _SPECS, ExecutorSpec, Processes, Ray, spec_from_keywords
 from kfold.executors.dask_cluster import DaskExecutor
 from kfold.executors.processes import ProcessExecutor
 from kfold.executors.ray_cluster import RayExecutor
 
-__all__ = ["build_executor", "make_executor", "open_executor"]
+__all__ = ["build_executor", "executor_from_keywords", "make_executor", "open_executor"]
 
-def _instance(executor: Any, **given: Any) -> Any:
-    for name, value in given.items():
-        if value not in (None, 0):
-            fail(name, "the default when executor is an Executor instance", value,
-                 "Configure the executor itself, e.g. make_executor('processes', n_jobs=2)")
-    return executor
-
-
-def build_executor(executor: Any, *, n_jobs: Any, client: Any, devices: Any, retries: Any,
-                   max_tasks_per_worker: Any = None) -> Any:
-    """Check the arguments of :func:`kfold.executors.base.make_executor` and build the executor.
+def build_executor(executor: Any) -> Executor:
+    """The executor that a name, an :class:`~kfold.executors.specs.ExecutorSpec` or an Executor asks for.
 
     Examples
     --------
-    >>> build_executor("processes", n_jobs=2, client=None, devices=None, retries=1)
+    >>> from kfold.executors.specs import Processes
+    >>> build_executor(Processes(2, retries=1))
     ProcessExecutor(n_workers=2, retries=1)
-    >>> build_executor("processes", n_jobs=2, client=None, devices=None, retries=0, max_tasks_per_worker=5)
+    >>> build_executor(Processes(2, max_tasks_per_worker=5))
     ProcessExecutor(n_workers=2, retries=0, max_tasks_per_worker=5)
     """
-
     if isinstance(executor, Executor):
-        return _instance(executor, n_jobs=n_jobs, client=client, devices=devices, retries=retries,
-                         max_tasks_per_worker=max_tasks_per_worker)
-    if not isinstance(executor, str) or executor not in EXECUTORS:
-        fail("executor", "one of " + ", ".join(map(repr, EXECUTORS)) + ", or an Executor", executor)
-    n_jobs, retries = check_n_jobs(n_jobs), check_retries(retries)
-    max_tasks_per_worker = check_max_tasks_per_worker(max_tasks_per_worker, executor)
-    check_client(client, executor)
-    slots = resolve_devices(devices, executor)
-    if executor == "sequential":
-        if n_jobs not in (None, 1):
-            fail("n_jobs", "None or 1 with executor='sequential'", n_jobs,
-                 "Pass executor='processes' (or 'dask') to use several cores")
+        return executor
+    if isinstance(executor, str) and executor in _SPECS:
+        executor = _SPECS[executor]()
+    elif isinstance(executor, str) and executor == "sequential":
         return SequentialExecutor()
-    if executor == "processes":
-
+    if not isinstance(executor, ExecutorSpec):
+        fail("executor", "one of " + ", ".join(map(repr, EXECUTORS))
+             + ", kfold.Processes(...), kfold.Dask(...), kfold.Ray(...) or an Executor", executor)
+    slots = resolve_devices(executor.devices, executor.name)
+    n_jobs, retries = check_n_jobs(executor.n_jobs), executor.retries
+    if isinstance(executor, Processes):
         return ProcessExecutor(n_jobs=n_jobs, devices=slots, retries=retries,
-                               max_tasks_per_worker=max_tasks_per_worker)
-    if executor == "ray":
-
+                               max_tasks_per_worker=executor.max_tasks_per_worker)
+    if isinstance(executor, Ray):
         return RayExecutor(n_jobs=n_jobs, retries=retries, gpus=1 if slots else 0)
-    if client is not None and n_jobs is not None:
-        fail("n_jobs", "None when a Dask client is given", n_jobs,
-             "The cluster's workers run the tasks: start more workers to use more cores")
-
-    return DaskExecutor(client=client, n_jobs=n_jobs, devices=slots, retries=retries)
+    return DaskExecutor(client=executor.client, n_jobs=n_jobs, devices=slots, retries=retries)
 
 
-def make_executor(executor: Any = "sequential", *, n_jobs: int | None = None, client: Any = None,
-                  devices: Any = None, retries: int = 0, max_tasks_per_worker: int | None = None) -> Executor:
+_OLD_KEYWORDS = ("n_jobs", "client", "devices", "retries", "max_tasks_per_worker")
+
+
+def executor_from_keywords(executor: Any, given: dict[str, Any]) -> Any:
+    """``executor`` with the old per-call keywords folded in, and the new spelling (``None`` if none was given).
+
+    Examples
+    --------
+    >>> executor_from_keywords("processes", {"n_jobs": 2})
+    (Processes(n_jobs=2), 'executor=kfold.Processes(n_jobs=2)')
+    >>> executor_from_keywords("dask", {})
+    ('dask', None)
+    """
+    if not given:
+        return executor, None
+    if isinstance(executor, Executor) or isinstance(executor, ExecutorSpec):
+        for name, value in given.items():
+            if value is not None and not (name == "retries" and value == 0):
+                kind = "an Executor instance" if isinstance(executor, Executor) else repr(executor)
+                fail(name, f"the default when executor is {kind}", value,
+                     "Configure the executor itself, e.g. executor=kfold.Processes(n_jobs=2)")
+        return executor, None
+    if not isinstance(executor, str) or executor not in EXECUTORS:
+        build_executor(executor)  # refused there, naming `executor`
+    spec = spec_from_keywords(executor, **given)
+    return spec, f"executor={spec!r}" if isinstance(spec, str) else f"executor=kfold.{spec!r}"
+
+
+def make_executor(executor: Any = "sequential", **kwargs: Any) -> Executor:
     """The executor named by ``executor`` (or ``executor`` itself, if it is one).
 
     Parameters
     ----------
-    executor : {"sequential", "processes", "dask", "ray"} or Executor
-        Where the folds run (see the module's description).
-    n_jobs : int, optional
-        Worker processes: ``-1`` or ``None`` for one per core (one per device
-        with ``devices``). For ``"dask"``, the size of the ``LocalCluster``
-        started when no ``client`` is given.
-    client : dask.distributed.Client or str, optional
-        The Dask cluster to use, or its scheduler's address (``"tcp://host:8786"``).
-    devices : list of str, or "auto", optional
-        One GPU per worker, e.g. ``["GPU:0", "GPU:1"]``: the k-th worker to start
-        gets ``devices[k % len(devices)]``; ``"auto"`` uses every visible GPU.
-    retries : int, default 0
-        How many times a task whose worker died (killed, out of memory) runs
-        again before it is reported as failed. Exceptions are not retried.
-    max_tasks_per_worker : int, optional
-        ``"processes"`` only (``n_jobs`` of 2 or more): replace the worker
-        processes with fresh ones after about this many tasks (folds) each,
-        so that memory stays flat over long runs (TensorFlow keeps a few MB
-        per model built in a process, even after ``clear_session``). The tasks
-        run in chunks of ``n_jobs * max_tasks_per_worker`` on fresh workers,
-        each of which imports TensorFlow again. ``None`` (the default) keeps
-        the workers. See docs/parallel.md.
+    executor : {"sequential", "processes", "dask", "ray"}, Processes, Dask, Ray or Executor
+        Where the folds run: a name (default options), an object carrying its
+        options (:class:`kfold.Processes`, :class:`kfold.Dask`, :class:`kfold.Ray`),
+        or an executor already made.
+    **kwargs
+        Deprecated: ``n_jobs``, ``client``, ``devices``, ``retries``,
+        ``max_tasks_per_worker`` (pass ``kfold.Processes(n_jobs=2)`` etc. instead).
 
     Examples
     --------
+    >>> import kfold
     >>> make_executor()
     SequentialExecutor(n_workers=1, retries=0)
-    >>> make_executor("processes", n_jobs=2, max_tasks_per_worker=5)
+    >>> make_executor(kfold.Processes(n_jobs=2, max_tasks_per_worker=5))
     ProcessExecutor(n_workers=2, retries=0, max_tasks_per_worker=5)
     >>> make_executor("threads")
     Traceback (most recent call last):
     ...
-    ValueError: Invalid `executor`. Expected one of 'sequential', 'processes', 'dask', 'ray', or an Executor. Received: executor='threads'
+    ValueError: Invalid `executor`. Expected one of 'sequential', 'processes', 'dask', 'ray', kfold.Processes(...), kfold.Dask(...), kfold.Ray(...) or an Executor. Received: executor='threads'
     """
-
-    return build_executor(executor, n_jobs=n_jobs, client=client, devices=devices, retries=retries,
-                          max_tasks_per_worker=max_tasks_per_worker)
+    for name in kwargs:
+        if name not in _OLD_KEYWORDS:
+            raise TypeError(f"make_executor() got an unexpected keyword argument {name!r}")
+    executor, spelling = executor_from_keywords(executor, kwargs)
+    if spelling is not None:
+        warnings.warn(f"make_executor({', '.join(f'{k}=...' for k in kwargs)}) is deprecated and will be removed "
+                      f"in kfold 0.3; use make_executor({spelling.partition('=')[2]}) instead.",
+                      DeprecationWarning, stacklevel=2)
+    return build_executor(executor)
 
 
 @contextlib.contextmanager
-def open_executor(executor: Any = "sequential", **options: Any) -> Iterator[Executor]:
+def open_executor(executor: Any = "sequential") -> Iterator[Executor]:
     """:func:`make_executor` as a context: an executor made here is closed at the end, one passed in is not.
 
     Examples
@@ -116,7 +119,7 @@ def open_executor(executor: Any = "sequential", **options: Any) -> Iterator[Exec
     ...     executor.name
     'sequential'
     """
-    made = make_executor(executor, **options)
+    made = build_executor(executor)
     try:
         yield made
     finally:

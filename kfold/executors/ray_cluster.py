@@ -8,7 +8,7 @@ The executor joins the Ray cluster this process is connected to (call
 ``ray.init(address=...)`` first), or starts a local one, shut down by
 :meth:`RayExecutor.close`. The data is put once in Ray's object store; each
 task takes one Ray CPU and limits TensorFlow to one thread. With ``gpus=1``
-(``make_executor("ray", devices="auto")``) each task also takes one GPU, which
+(``kfold.Ray(devices="auto")``) each task also takes one GPU, which
 Ray assigns (it sets ``CUDA_VISIBLE_DEVICES`` for the task); without, Ray hides
 the GPUs from the tasks. A task whose worker
 died is run again by Ray itself, up to ``retries`` times (Ray's

@@ -119,7 +119,7 @@ class CVResult(Saved):
         ...          {"loss": np.array([1.0])}, np.ones(1), np.ones(1), {}).ensemble()
         Traceback (most recent call last):
         ...
-        ValueError: Invalid `result`. Expected a result that holds its fold models. Received: result=a result without models. Run cross_validate(..., return_models=True), or rebuild them from a run directory saved with return_models=True, save_weights=True: FoldEnsemble.from_run_dir(run_dir, build_fn, x)
+        ValueError: Invalid `result`. Expected a result that holds its fold models. Received: result=a result without models. Run cross_validate(..., return_models=True), or rebuild them from a run directory saved with return_models=True and run_dir=kfold.RunDir(path, save_weights=True): FoldEnsemble.from_run_dir(run_dir, build_fn, x)
         """
         from kfold.results.ensemble import FoldEnsemble
 

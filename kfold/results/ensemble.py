@@ -145,7 +145,8 @@ class FoldEnsemble:
         if result.models is None:
             fail("result", "a result that holds its fold models", Described("a result without models"),
                  "Run cross_validate(..., return_models=True), or rebuild them from a run directory saved "
-                 "with return_models=True, save_weights=True: FoldEnsemble.from_run_dir(run_dir, build_fn, x)")
+                 "with return_models=True and run_dir=kfold.RunDir(path, save_weights=True): "
+                 "FoldEnsemble.from_run_dir(run_dir, build_fn, x)")
         pairs = [(m, p) for i, (m, p) in enumerate(zip(result.models, result.preprocessors or [None] * len(result.models)))
                  if m is not None and i not in result.errors]
         return cls([m for m, _ in pairs], [p for _, p in pairs], method=method)
@@ -176,10 +177,10 @@ class FoldEnsemble:
                 continue  # a damaged fold is left out
             if outcome.get("error") is None:
                 done.append(int(outcome["fold"]))
-        weights = [folder / "folds" / f"fold_{f:03d}.weights.h5" for f in done]  # as RunDir.weights_file
+        weights = [folder / "folds" / f"fold_{f:03d}.weights.h5" for f in done]  # as RunFolder.weights_file
         missing = [str(w) for w in weights if not w.exists()]
         if not done or missing:
-            fail("path", "a run directory saved with return_models=True and save_weights=True",
+            fail("path", "a run directory saved with return_models=True and run_dir=kfold.RunDir(path, save_weights=True)",
                  Described(f"{path} without {missing[0] if missing else 'finished folds'}"))
         if preprocess is not None and x is None:
             fail("x", "the training data of the run, to fit each fold's preprocessing again", x)

@@ -36,7 +36,7 @@ from kfold.results.outcome import FoldOutcome, collect, outcome_from_dict, outco
 from kfold.results.predictions import load_predictions, save_predictions
 from kfold.split.check import folds_hash
 
-__all__ = ["MANIFEST", "ManifestDir", "RunDir", "finished_folds", "data_hash", "cv_manifest", "read_manifest",
+__all__ = ["MANIFEST", "ManifestDir", "RunFolder", "finished_folds", "data_hash", "cv_manifest", "read_manifest",
            "load_run", "check_writable"]
 
 MANIFEST = "manifest.json"
@@ -109,7 +109,7 @@ def check_writable(path: str | os.PathLike, *folders: str, param: str = "run_dir
 class ManifestDir:
     """A folder identified by its manifest: a new one is started, the same one resumed, another refused.
 
-    The base of :class:`RunDir` (one cross-validation) and
+    The base of :class:`RunFolder` (one cross-validation) and
     :class:`kfold.search.rundir.SearchRunDir` (a search): both write their manifest
     (atomically) before any training and check it the same way on resume.
     Subclasses name what they hold (``what``), the manifest keys that may change
@@ -155,7 +155,7 @@ class ManifestDir:
             old = json.loads(manifest_file.read_text(encoding="utf-8"))
         except (OSError, ValueError):
             fail("run_dir", expected, Described(f"{self.path} with an unreadable {MANIFEST}"),
-                 "Pass overwrite=True to start fresh")
+                 "Pass run_dir=kfold.RunDir(path, overwrite=True) to start fresh")
         if old.get("versions") != self.manifest.get("versions"):
             warnings.warn(f"{self.path} was written with other package versions ({old.get('versions')}); "
                           "its finished folds are reused.", RuntimeWarning, stacklevel=4)
@@ -163,10 +163,11 @@ class ManifestDir:
         differences = manifest_differences({**old, **same}, {**self.manifest, **same})
         if differences:
             fail("run_dir", expected, Described(f"a {self.what} with other settings: " + "; ".join(differences[:5])),
-                 f"Use another run_dir, or pass overwrite=True to delete the old {self.what} and start fresh")
+                 f"Use another run_dir, or pass run_dir=kfold.RunDir(path, overwrite=True) to delete the old "
+                 f"{self.what} and start fresh")
 
 
-class RunDir(ManifestDir):
+class RunFolder(ManifestDir):
     """A folder that holds a run's manifest and each finished fold.
 
     Parameters
@@ -182,14 +183,14 @@ class RunDir(ManifestDir):
     Examples
     --------
     >>> import tempfile
-    >>> run = RunDir(Path(tempfile.mkdtemp()) / "run", {"epochs": 3})
+    >>> run = RunFolder(Path(tempfile.mkdtemp()) / "run", {"epochs": 3})
     >>> run.save(FoldOutcome(0, {"loss": [1.0]}, {"loss": 1.0}, 2.0, 0.5))
     >>> sorted(run.finished())
     [0]
-    >>> RunDir(run.path, {"epochs": 5})
+    >>> RunFolder(run.path, {"epochs": 5})
     Traceback (most recent call last):
     ...
-    ValueError: Invalid `run_dir`. Expected a folder of the same run (or a new folder). Received: run_dir=a run with other settings: epochs: 3 in the run directory, 5 now. Use another run_dir, or pass overwrite=True to delete the old run and start fresh
+    ValueError: Invalid `run_dir`. Expected a folder of the same run (or a new folder). Received: run_dir=a run with other settings: epochs: 3 in the run directory, 5 now. Use another run_dir, or pass run_dir=kfold.RunDir(path, overwrite=True) to delete the old run and start fresh
     """
 
     folders = ("folds",)
@@ -310,7 +311,7 @@ def load_run(path: str | os.PathLike, manifest: dict | None = None) -> Any:
     --------
     >>> import tempfile
     >>> params = {"epochs": 1, "fold_seeds": [5], "versions": {}}
-    >>> run = RunDir(Path(tempfile.mkdtemp()), cv_manifest(params, [(np.array([1]), np.array([0]))], "abc"))
+    >>> run = RunFolder(Path(tempfile.mkdtemp()), cv_manifest(params, [(np.array([1]), np.array([0]))], "abc"))
     >>> run.save(FoldOutcome(0, {"loss": [1.0]}, {"loss": 1.0}, 2.0, 0.5))
     >>> load_run(run.path).history[0]
     {'loss': [1.0]}

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import warnings
 from typing import Any, Callable, Iterator
 
@@ -10,14 +11,31 @@ from kfold.data.arrays import n_samples
 from kfold.search.candidates import bind, plain
 from kfold.search.refit import refit_epochs_for
 from kfold.search.search_result import SearchResult
-from kfold.train.callbacks import fill_paths
-from kfold.train.cross_validation import new_run
-from kfold.train.final import fit_final
-from kfold.train.fold import FitConfig
-from kfold.train.runs import train_runs
-from kfold.train.travel import check_travel
+from kfold.train import FitConfig, check_travel, fill_paths, fit_final, new_run, train_runs
 
-__all__ = ["plan_candidates", "train_candidates", "refit_best", "finished_candidates", "executor_here"]
+__all__ = ["SearchSettings", "plan_candidates", "train_candidates", "refit_best", "finished_candidates",
+           "executor_here"]
+
+
+@dataclasses.dataclass(frozen=True)
+class SearchSettings:
+    """What every candidate of a search trains with, from :func:`~kfold.search.searches.run_search` to its trainer.
+
+    Examples
+    --------
+    >>> SearchSettings(strategy="auto", on_error="raise").fold_verbose
+    0
+    """
+
+    preprocess: Any = None
+    callbacks: list = dataclasses.field(default_factory=list)
+    strategy: str = "auto"
+    on_error: str = "raise"
+    return_models: bool = False
+    fold_verbose: int = 0  #: verbose of each candidate's fold progress
+    keras_verbose: int = 0
+    chosen: dict = dataclasses.field(default_factory=dict)  #: what plan_folds chose (cv_choice, ...)
+    store: Any = None  #: the search's run directory (kfold.search.rundir.SearchRunDir), once open
 
 
 @contextlib.contextmanager
@@ -34,26 +52,26 @@ def _naming_candidate(candidates: list[dict]) -> Iterator[None]:
 
 
 def plan_candidates(build_fn: Callable, routed: list, data: Any, tasks: list, cv: Any, seed: int,
-                     settings: dict) -> list:
+                    settings: SearchSettings) -> list:
     """One planned run per candidate, all on the same folds and fold seeds (checked once, before)."""
     runs = []
     for i, r in enumerate(routed):
-        callbacks = fill_paths(settings["callbacks"], candidate=i)  # {candidate} in log paths, from 1
-        config = FitConfig(epochs=r["epochs"], batch_size=r["batch_size"], preprocess=settings["preprocess"],
+        callbacks = fill_paths(settings.callbacks, candidate=i)  # {candidate} in log paths, from 1
+        config = FitConfig(epochs=r["epochs"], batch_size=r["batch_size"], preprocess=settings.preprocess,
                            callbacks=callbacks, fit_kwargs=r["fit"],
-                           keras_verbose=settings["keras_verbose"], return_models=settings["return_models"])
+                           keras_verbose=settings.keras_verbose, return_models=settings.return_models)
         runs.append(new_run(bind(build_fn, r["build"]), data, tasks, config, cv=cv, seed=seed,
-                            strategy=settings["strategy"], chosen=settings["chosen"]))
+                            strategy=settings.strategy, chosen=settings.chosen))
     return runs
 
 
-def train_candidates(runs: list, candidates: list, executor: Any, settings: dict,
+def train_candidates(runs: list, candidates: list, executor: Any, settings: SearchSettings,
                       report: Callable[[int, Any], None]) -> list:
     """Every candidate through the one training path; its result is reported once its folds are all done."""
     if not executor.in_process:
         others = {f"build_fn of candidate {i + 1}": run.build_fn for i, run in enumerate(runs[1:], 1)}
-        check_travel(executor, runs[0].build_fn, return_models=settings["return_models"],
-                     preprocess=settings["preprocess"], callbacks=runs[0].config.callbacks, **others)
+        check_travel(executor, runs[0].build_fn, return_models=settings.return_models,
+                     preprocess=settings.preprocess, callbacks=runs[0].config.callbacks, **others)
     results: list = [None] * len(runs)
 
     def done(i: int) -> None:
@@ -61,8 +79,8 @@ def train_candidates(runs: list, candidates: list, executor: Any, settings: dict
         report(i, results[i])
 
     with _naming_candidate(candidates):
-        train_runs(runs, executor, strategy=settings["strategy"], on_error=settings["on_error"],
-                   verbose=settings["fold_verbose"], on_run_done=done)
+        train_runs(runs, executor, strategy=settings.strategy, on_error=settings.on_error,
+                   verbose=settings.fold_verbose, on_run_done=done)
     return results
 
 

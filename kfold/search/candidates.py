@@ -26,8 +26,7 @@ import numpy as np
 
 from kfold.core.checks import Described, check_positive_int, fail
 from kfold.core.backend import import_keras
-from kfold.train.keras_fit import RESERVED_FIT_KWARGS
-from kfold.train.keras_fit import check_build_fn
+from kfold.train import RESERVED_FIT_KWARGS, check_build_fn
 
 __all__ = ["parameter_grid", "sample_parameters", "Routed", "route", "check_candidates",
            "bind", "plain", "RESERVED_NAMES"]

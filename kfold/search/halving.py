@@ -33,7 +33,8 @@ from kfold.search.rundir import ROUNDS_FILE
 from kfold.search.search_result import SearchResult
 from kfold.search.searches import run_search
 from kfold.search.stepwise import Stepwise, check_stepwise, finished_curves, record_stop, running_score
-from kfold.train.runs import train_runs
+from kfold.results.rundir_options import RunDir
+from kfold.train import pop_run_options, train_runs
 
 __all__ = ["halving_schedule", "halving_search"]
 
@@ -133,6 +134,7 @@ def halving_search(build_fn: Callable, params: Any, x: Any, y: Any, *, cv: Any =
     >>> search.stopped[0]["reason"]
     'round 1: ranked 3 of 3 by min val_loss after 3 epochs; the best 1 went on'
     """
+    executor, run_dir = pop_run_options("halving_search", kwargs)
     seed = resolve_seed(seed)
     if n_candidates is None:
         candidates = parameter_grid(params)
@@ -151,7 +153,7 @@ def halving_search(build_fn: Callable, params: Any, x: Any, y: Any, *, cv: Any =
     record = {"kind": "halving", "factor": factor, "schedule": [list(r) for r in schedule],
               **({"n_iter": n_candidates} if n_candidates is not None else {})}
     search = run_search(build_fn, candidates, x, y, cv=cv, epochs=epochs, seed=seed, verbose=verbose,
-                        record=record, trainer=trainer, **kwargs)
+                        record=record, trainer=trainer, executor=executor, run_dir=run_dir, **kwargs)
     search.params["rounds"] = rounds
     return search
 
@@ -166,11 +168,11 @@ def _ranked(scores: dict[int, float], mode: str) -> list[int]:
 def _halving(schedule: list, factor: int, select: str, choice: dict, rounds: list, verbose: int) -> Callable:
     """The trainer :func:`run_search` calls: the rounds, in this process or on an executor's workers."""
 
-    def train(runs: list, candidates: list, executor: Any, settings: dict, report: Callable) -> list:
+    def train(runs: list, candidates: list, executor: Any, settings: Any, report: Callable) -> list:
         choice["mode"] = resolve_mode(choice["mode"], select)
         if executor.in_process:
-            check_stepwise("halving_search", executor, settings["strategy"])
-            steps: Any = Stepwise(runs, select, settings["on_error"])
+            check_stepwise("halving_search", executor, settings.strategy)
+            steps: Any = Stepwise(runs, select, settings.on_error)
         else:
             steps = _Restarted(runs, executor, settings, select)
         results: dict[int, Any] = {}
@@ -198,8 +200,8 @@ def _halving(schedule: list, factor: int, select: str, choice: dict, rounds: lis
                 print(f"Round {number}/{len(schedule)}: {len(alive)} candidates to epoch {budget}, {len(kept)} "
                       f"{'finished' if last else 'go on'}: {[plain(candidates[i]) for i in kept]}")
             alive = sorted(kept)
-            if settings.get("store") is not None:
-                write_json(settings["store"].path / ROUNDS_FILE, rounds)
+            if settings.store is not None:
+                write_json(settings.store.path / ROUNDS_FILE, rounds)
             if not alive:
                 break
         return [results.get(i) for i in range(len(runs))]
@@ -210,7 +212,7 @@ def _halving(schedule: list, factor: int, select: str, choice: dict, rounds: lis
 class _Restarted:
     """Halving on workers: each round trains its candidates from the start to the round's epochs."""
 
-    def __init__(self, runs: list, executor: Any, settings: dict, select: str) -> None:
+    def __init__(self, runs: list, executor: Any, settings: Any, select: str) -> None:
         self.runs, self.executor, self.settings, self.select = runs, executor, settings, select
         self.failures: dict[int, str] = {}
         self.last: dict[int, Any] = {}
@@ -224,9 +226,9 @@ class _Restarted:
                                              params={**run.params, "epochs": budget}, finished=[], store=None,
                                              checkpoints=None, unsaved=[])
             if run.store is not None:  # each round's run in its own folder, resumed as any run is
-                planned[i].open(run.store.path / f"epochs_{budget}")
-        train_runs(list(planned.values()), self.executor, strategy=self.settings["strategy"],
-                   on_error=self.settings["on_error"], verbose=self.settings["fold_verbose"])
+                planned[i].open(RunDir(run.store.path / f"epochs_{budget}"))
+        train_runs(list(planned.values()), self.executor, strategy=self.settings.strategy,
+                   on_error=self.settings.on_error, verbose=self.settings.fold_verbose)
         self.last.update(planned)
 
     def curves(self, i: int, epochs: int | None = None) -> np.ndarray:

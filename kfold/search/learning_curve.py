@@ -32,7 +32,7 @@ from kfold.data.arrays import as_arrays, n_samples
 from kfold.results.cv_result import CVResult
 from kfold.results.history import CVHistory
 from kfold.results.saving import Saved
-from kfold.train.cross_validation import cross_validate, plan_folds
+from kfold.train import cross_validate, plan_folds, pop_run_options
 
 __all__ = ["translate_train_sizes", "learning_curve", "LearningCurveResult"]
 
@@ -241,13 +241,15 @@ def learning_curve(build_fn: Callable[[], Any], x: Any, y: Any, *, train_sizes: 
     """
     if key is not None and not (isinstance(key, str) and key.startswith("val_")):
         fail("key", "a validation key ('val_...') whose training metric is logged too", key)
+    executor, run_dir = pop_run_options("learning_curve", kwargs)
     seed = resolve_seed(seed)
     n = n_samples(as_arrays(x, "x"))
     tasks = plan_folds(cv, n, as_arrays(y, "y"), as_arrays(groups, "groups"), seed=seed)
     sizes = translate_train_sizes(train_sizes, min(len(t.train) for t in tasks))
     orders = [np.random.default_rng([seed, t.fold]).permutation(t.train) for t in tasks]
     pairs = [(np.sort(order[:size]), t.val) for size in sizes for order, t in zip(orders, tasks)]
-    joint = cross_validate(build_fn, x, y, cv=pairs, epochs=epochs, groups=groups, seed=seed, **kwargs)
+    joint = cross_validate(build_fn, x, y, cv=pairs, epochs=epochs, groups=groups, seed=seed, executor=executor,
+                           run_dir=run_dir, **kwargs)
     if len(joint.folds) != len(pairs):
         fail("run", "every fold of every training size finished", Described(f"{len(joint.folds)} of {len(pairs)}"))
     k = len(tasks)

@@ -16,6 +16,7 @@ training part.
 from __future__ import annotations
 
 import dataclasses
+import functools
 from collections.abc import Iterator
 from typing import Any, Callable, ClassVar
 
@@ -30,7 +31,7 @@ from kfold.search.search_result import SearchResult, Table, objects_column
 from kfold.results.saving import Saved
 from kfold.split.codec import folds_from_json, folds_to_json
 from kfold.core.seeds import resolve_seed
-from kfold.train.cross_validation import plan_folds
+from kfold.train import plan_folds, run_options
 from kfold.split.check import check_cv, folds_hash
 from kfold.results.curves import fold_std
 
@@ -157,8 +158,7 @@ def nested_cross_validate(
     select: str = "val_loss", skip: int = 0, smooth: float | None = None, rule: str = "min",
     mode: str = "auto", refit_epochs: Any = "same", callbacks: Any = None, fit_kwargs: dict | None = None,
     strategy: str = "auto", on_error: str = "raise", nan_policy: str = "raise",
-    executor: Any = "sequential", n_jobs: int | None = None, client: Any = None, devices: Any = None,
-    retries: int = 0, max_tasks_per_worker: int | None = None,
+    executor: Any = "sequential", **kwargs: Any,
 ) -> NestedResult:
     """Estimate the performance of search + epoch selection + refit with an outer CV.
 
@@ -183,8 +183,11 @@ def nested_cross_validate(
         0 silent; 1 a line per outer fold; 2 also a line per inner candidate.
     select, skip, smooth, rule, mode, refit_epochs, callbacks, fit_kwargs, strategy, on_error, nan_policy
         As in :func:`kfold.grid_search`, for each inner search.
-    executor, n_jobs, client, devices, retries, max_tasks_per_worker
+    executor : {"sequential", "processes", "dask", "ray"}, kfold.Processes, kfold.Dask or kfold.Ray
         As in :func:`kfold.cross_validate`; one executor serves every outer fold.
+    **kwargs
+        Deprecated spellings, warned about: ``n_jobs``, ``client``, ``devices``,
+        ``retries``, ``max_tasks_per_worker`` (now options of ``executor``).
 
     Returns
     -------
@@ -202,7 +205,7 @@ def nested_cross_validate(
     >>> nested.n_folds, sorted(nested.scores), len(nested.best_epochs)
     (2, ['loss'], 2)
     """
-
+    executor, _ = run_options("nested_cross_validate", executor, None, kwargs, with_run_dir=False)
     x, y = as_arrays(x, "x"), as_arrays(y, "y")
     sample_weight, groups = as_arrays(sample_weight, "sample_weight"), as_arrays(groups, "groups")
     check_numeric_targets(y)
@@ -211,23 +214,21 @@ def nested_cross_validate(
     candidates = (parameter_grid(param_grid) if n_iter is None
                   else sample_parameters(param_grid, n_iter, seed))
     check_candidates(build_fn, candidates, epochs=epochs, batch_size=batch_size, fit_kwargs=fit_kwargs)
-    search_kwargs = dict(select=select, skip=skip, smooth=smooth, rule=rule, mode=mode, refit_epochs=refit_epochs,
-                         callbacks=callbacks, fit_kwargs=fit_kwargs, strategy=strategy, on_error=on_error,
-                         nan_policy=nan_policy)
+    search = functools.partial(run_search, select=select, skip=skip, smooth=smooth, rule=rule, mode=mode,
+                               refit_epochs=refit_epochs, callbacks=callbacks, fit_kwargs=fit_kwargs,
+                               strategy=strategy, on_error=on_error, nan_policy=nan_policy)
     for name, cv in (("outer_cv", outer_cv), ("inner_cv", inner_cv)):
         if not isinstance(cv, Iterator):  # checked here, so that its error names it (a generator would be used up)
             check_cv(cv, name=name)
     tasks = plan_folds(outer_cv, n_samples(x), y, groups, seed=seed)
     scores: dict[str, list[float]] = {}
     searches = []
-    with open_executor(executor, n_jobs=n_jobs, client=client, devices=devices, retries=retries,
-                       max_tasks_per_worker=max_tasks_per_worker) as pool:  # started once for all outer folds
+    with open_executor(executor) as pool:  # started once for all outer folds
         for task in tasks:
-            searches.append(_outer_fold(build_fn, candidates, x, y, task, inner_cv=inner_cv, epochs=epochs,
-                                        batch_size=batch_size, preprocess=preprocess,
-                                        sample_weight=sample_weight, groups=groups, verbose=verbose,
-                                        n_outer=len(tasks), scores=scores, executor=pool,
-                                        **search_kwargs))
+            searches.append(_outer_fold(functools.partial(search, executor=pool), build_fn, candidates, x, y, task,
+                                        inner_cv=inner_cv, epochs=epochs, batch_size=batch_size,
+                                        preprocess=preprocess, sample_weight=sample_weight, groups=groups,
+                                        verbose=verbose, n_outer=len(tasks), scores=scores))
     params = {"outer_cv": describe_cv(outer_cv), "inner_cv": describe_cv(inner_cv), "epochs": epochs,
               "batch_size": batch_size, "n_iter": n_iter, "seed": seed, "candidates": plain(candidates),
               "outer_fold_seeds": [t.seed for t in tasks]}
@@ -235,14 +236,17 @@ def nested_cross_validate(
                         [(t.train, t.val) for t in tasks], params)
 
 
-def _outer_fold(build_fn: Callable, candidates: list, x: Any, y: Any, task: Any, *, inner_cv: Any,
-                epochs: int, batch_size: int, preprocess: Any, sample_weight: Any, groups: Any,
-                verbose: int, n_outer: int, scores: dict, **search_kwargs: Any) -> Any:
-    """Search on the outer fold's training part, refit, score on its test part (into ``scores``)."""
-    search = run_search(build_fn, candidates, take(x, task.train), take(y, task.train),
-                        cv=inner_cv, epochs=epochs, batch_size=batch_size, preprocess=preprocess,
-                        sample_weight=take(sample_weight, task.train), groups=take(groups, task.train),
-                        seed=task.seed, verbose=max(0, verbose - 1), refit=True, **search_kwargs)
+def _outer_fold(run_inner: Callable, build_fn: Callable, candidates: list, x: Any, y: Any, task: Any, *,
+                inner_cv: Any, epochs: int, batch_size: int, preprocess: Any, sample_weight: Any, groups: Any,
+                verbose: int, n_outer: int, scores: dict) -> Any:
+    """Search on the outer fold's training part, refit, score on its test part (into ``scores``).
+
+    ``run_inner`` is :func:`run_search` with the inner search's settings and executor.
+    """
+    search = run_inner(build_fn, candidates, take(x, task.train), take(y, task.train),
+                       cv=inner_cv, epochs=epochs, batch_size=batch_size, preprocess=preprocess,
+                       sample_weight=take(sample_weight, task.train), groups=take(groups, task.train),
+                       seed=task.seed, verbose=max(0, verbose - 1), refit=True)
     outer = search.best_model.evaluate(take(x, task.val), take(y, task.val),
                                        sample_weight=take(sample_weight, task.val))
     for key, value in outer.items():

@@ -122,9 +122,9 @@ def pruned_trainer(prune: Any, *, select: str, smooth: float | None, mode: str) 
     """
     mode = resolve_mode(mode, select)
 
-    def train(runs: list, candidates: list, executor: Any, settings: dict, report: Callable) -> list:
-        check_stepwise("a pruned search", executor, settings["strategy"])
-        steps = Stepwise(runs, select, settings["on_error"])
+    def train(runs: list, candidates: list, executor: Any, settings: Any, report: Callable) -> list:
+        check_stepwise("a pruned search", executor, settings.strategy)
+        steps = Stepwise(runs, select, settings.on_error)
         means: list[np.ndarray] = []
         results = []
         for i, run in enumerate(runs):

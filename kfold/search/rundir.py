@@ -95,7 +95,7 @@ class SearchRunDir(ManifestDir):
     >>> SearchRunDir(store.path, search_manifest([{"units": 8}], folds, "abc", {"epochs": 5}, {}, {}))
     Traceback (most recent call last):
     ...
-    ValueError: Invalid `run_dir`. Expected a folder of the same search (or a new folder). Received: run_dir=a search with other settings: settings.epochs: 3 in the run directory, 5 now. Use another run_dir, or pass overwrite=True to delete the old search and start fresh
+    ValueError: Invalid `run_dir`. Expected a folder of the same search (or a new folder). Received: run_dir=a search with other settings: settings.epochs: 3 in the run directory, 5 now. Use another run_dir, or pass run_dir=kfold.RunDir(path, overwrite=True) to delete the old search and start fresh
     """
 
     what = "search"
@@ -112,7 +112,7 @@ class SearchRunDir(ManifestDir):
         """Candidate folders of an unknown search are never reused."""
         if any(self.path.glob("candidate_*")):
             fail("run_dir", _EXPECTED, Described(f"{self.path} with candidate folders but no {MANIFEST}"),
-                 "Pass overwrite=True to delete them and start fresh")
+                 "Pass run_dir=kfold.RunDir(path, overwrite=True) to delete them and start fresh")
 
     def candidate_dir(self, index: int) -> Path:
         """The ``cross_validate`` run directory of candidate ``index`` (0-based)."""
@@ -171,11 +171,11 @@ def load_search(path: str | os.PathLike, manifest: dict | None = None) -> Any:
     --------
     >>> import tempfile
     >>> from kfold.train.fold import FoldOutcome
-    >>> from kfold.results.rundir import RunDir, cv_manifest
+    >>> from kfold.results.rundir import RunFolder, cv_manifest
     >>> folds = [(np.array([1]), np.array([0]))]
     >>> store = SearchRunDir(Path(tempfile.mkdtemp()), search_manifest(
     ...     [{"units": 8}], folds, "abc", {"cv": "1"}, {"select": "val_loss", "refit": False}, {}))
-    >>> run = RunDir(store.candidate_dir(0), cv_manifest({"epochs": 1, "fold_seeds": [5]}, folds, "abc"))
+    >>> run = RunFolder(store.candidate_dir(0), cv_manifest({"epochs": 1, "fold_seeds": [5]}, folds, "abc"))
     >>> run.save(FoldOutcome(0, {"val_loss": [2.0]}, {"loss": 1.0}, 2.0, 0.5))
     >>> search = load_search(store.path)
     >>> search.best_params, search.best_epoch, search.results[0].params["units"]

@@ -15,36 +15,34 @@ keeps its full :class:`~kfold.CVResult`.
 from __future__ import annotations
 
 import contextlib
-import os
+import dataclasses
 import warnings
 from typing import Any, Callable
 
 import numpy as np
 
-from kfold.core.checks import check_bool, check_choice, check_path, check_positive_int, fail
+from kfold.core.checks import check_bool, check_choice, fail
 from kfold.search.candidates import bind, check_candidates, parameter_grid, plain, sample_parameters
 from kfold.split.check import PredefinedSplits, folds_hash
 from kfold.executors.factory import open_executor
 from kfold.results.curves import RULES, MODES, check_smooth
 from kfold.search.refit import REFIT_POLICIES
 from kfold.search.search_result import SearchResult
-from kfold.train.cross_validation import check_inputs, plan_folds
-from kfold.train.keras_fit import check_callbacks
-from kfold.train.strategy import ON_ERROR, STRATEGIES, check_strategy
+from kfold.train import (check_callbacks, check_inputs, check_on_error, check_strategy, plan_folds,
+                         pop_run_options, run_options, sharing_graphs)
 from kfold.core.memory import release_memory
 from kfold.core.seeds import resolve_seed
 from kfold.search.rundir import open_search_dir
-from kfold.search._training import (_naming_candidate, executor_here, finished_candidates, plan_candidates,
-                                    refit_best, train_candidates)
+from kfold.search._training import (SearchSettings, _naming_candidate, executor_here, finished_candidates,
+                                    plan_candidates, refit_best, train_candidates)
 from kfold.search.select_check import check_select
 from kfold.search.pruning import check_pruner, pruned_trainer
 from kfold.search.stepwise import check_stepwise
-from kfold.train.fused import sharing_graphs
 
 __all__ = ["grid_search", "random_search", "run_search", "describe_cv"]
 
 def _check_options(select: Any, skip: Any, smooth: Any, rule: Any, mode: Any, refit_epochs: Any,
-                   verbose: Any, *, refit: Any = True, overwrite: Any = False, run_dir: Any = None) -> None:
+                   verbose: Any, *, refit: Any = True) -> None:
     if not isinstance(select, str):
         fail("select", "the name of a validation key, e.g. 'val_loss'", select, error=TypeError)
     if isinstance(skip, bool) or not isinstance(skip, (int, np.integer)) or skip < 0:
@@ -56,8 +54,6 @@ def _check_options(select: Any, skip: Any, smooth: Any, rule: Any, mode: Any, re
         check_choice("refit_epochs", refit_epochs, REFIT_POLICIES)
     check_choice("verbose", verbose, (0, 1, 2))
     check_bool("refit", refit)
-    check_bool("overwrite", overwrite)
-    check_path("run_dir", run_dir)
 
 
 def describe_cv(cv: Any) -> str:
@@ -93,11 +89,10 @@ def run_search(build_fn: Callable, candidates: list[dict], x: Any, y: Any, *, cv
                refit: bool = True, refit_epochs: Any = "same", preprocess: Any = None,
                callbacks: Any = None, fit_kwargs: dict | None = None, sample_weight: Any = None,
                groups: Any = None, seed: int | None = None, verbose: int = 1, return_models: bool = False,
-               strategy: str = "auto", run_dir: str | os.PathLike | None = None, overwrite: bool = False,
-               save_weights: bool = False, checkpoint_every: int | None = None, on_error: str = "raise",
-               nan_policy: str = "raise", executor: Any = "sequential", n_jobs: int | None = None, client: Any = None,
-               devices: Any = None, retries: int = 0, max_tasks_per_worker: int | None = None,
-               prune: Any = None, record: dict | None = None, trainer: Callable | None = None) -> SearchResult:
+               strategy: str = "auto", run_dir: Any = None, on_error: str = "raise",
+               nan_policy: str = "raise", executor: Any = "sequential",
+               prune: Any = None, record: dict | None = None, trainer: Callable | None = None,
+               **kwargs: Any) -> SearchResult:
     """Cross-validate each candidate on one fold manifest, choose, and refit.
 
     The engine behind :func:`grid_search` and :func:`random_search`; the
@@ -105,7 +100,8 @@ def run_search(build_fn: Callable, candidates: list[dict], x: Any, y: Any, *, cv
     ``run_dir``, the search manifest is written (or checked) before any training
     and candidate ``i`` runs in ``run_dir/candidate_<i>`` (:mod:`kfold.search.rundir`).
     ``trainer(runs, candidates, executor, settings, report)`` trains the planned
-    runs (default :func:`kfold.search._training.train_candidates`;
+    runs (``settings``: a :class:`kfold.search._training.SearchSettings`; default
+    :func:`kfold.search._training.train_candidates`;
     :func:`kfold.halving_search` passes its rounds). Fused candidates of one
     architecture share one compiled graph (``search.graph_traces`` counts them).
 
@@ -120,16 +116,14 @@ def run_search(build_fn: Callable, candidates: list[dict], x: Any, y: Any, *, cv
     >>> search.best_params, search.results[0].params["lr"]
     ({'lr': 0.1}, 0.1)
     """
-    _check_options(select, skip, smooth, rule, mode, refit_epochs, verbose, refit=refit, overwrite=overwrite,
-                   run_dir=run_dir)
-    check_choice("on_error", on_error, ON_ERROR)
-    check_choice("strategy", strategy, STRATEGIES)
+    executor, run_dir = run_options("run_search", executor, run_dir, kwargs)
+    _check_options(select, skip, smooth, rule, mode, refit_epochs, verbose, refit=refit)
+    check_on_error(on_error)
+    check_strategy(strategy, None)
     check_pruner(prune)
     if prune is not None:
         check_stepwise("a pruned search", None, strategy)
         trainer = pruned_trainer(prune, select=select, smooth=smooth, mode=mode)
-    if checkpoint_every is not None:
-        check_positive_int("checkpoint_every", checkpoint_every)
     routed = check_candidates(build_fn, candidates, epochs=epochs, batch_size=batch_size,
                               fit_kwargs=fit_kwargs)
     data, groups, n = check_inputs(x, y, sample_weight, groups, preprocess=preprocess, nan_policy=nan_policy)
@@ -138,9 +132,9 @@ def run_search(build_fn: Callable, candidates: list[dict], x: Any, y: Any, *, cv
     chosen: dict = {}
     tasks = plan_folds(cv, n, data.y, groups, seed=seed, info=chosen)
     folds = [(t.train, t.val) for t in tasks]
-    settings = dict(preprocess=preprocess, callbacks=callbacks, strategy=strategy,
-                    on_error=on_error, return_models=bool(return_models), fold_verbose=max(0, verbose - 1),
-                    keras_verbose=2 if verbose == 2 else 0, chosen=chosen)
+    settings = SearchSettings(preprocess=preprocess, callbacks=callbacks, strategy=strategy,
+                              on_error=on_error, return_models=bool(return_models), fold_verbose=max(0, verbose - 1),
+                              keras_verbose=2 if verbose == 2 else 0, chosen=chosen)
     runs = plan_candidates(build_fn, routed, data, tasks, PredefinedSplits(folds), seed, settings)
     record = {**(record or {}), **chosen, "seed": seed, "cv": describe_cv(cv), "n_candidates": len(candidates),
               "folds_hash": folds_hash(folds), "refit_epochs_policy": plain(refit_epochs),
@@ -153,9 +147,9 @@ def run_search(build_fn: Callable, candidates: list[dict], x: Any, y: Any, *, cv
                         callbacks=callbacks, fit_kwargs=fit_kwargs, strategy=strategy)
         choice = dict(select=select, skip=skip, smooth=smooth, mode=mode, rule=rule, refit=refit,
                       refit_epochs=refit_epochs)
-        store = open_search_dir(run_dir, candidates, folds, (data.x, data.y, data.sample_weight), record,
-                                training, choice, overwrite=overwrite)
-        record["run_dir"] = str(run_dir)
+        store = open_search_dir(run_dir.path, candidates, folds, (data.x, data.y, data.sample_weight), record,
+                                training, choice, overwrite=run_dir.overwrite)
+        record["run_dir"] = str(run_dir.path)
     if executor_here(executor):  # a select the models will not log: refused now, not after the first candidate
         check_select(select, bind(build_fn, routed[0]["build"]), data.x, data.y, preprocess=preprocess,
                      callbacks=callbacks, seed=seed, saved=None if store is None else store.candidate_dir(0))
@@ -168,13 +162,11 @@ def run_search(build_fn: Callable, candidates: list[dict], x: Any, y: Any, *, cv
             print(f"[{i + 1}/{len(candidates)}] {candidates[i]!r}: {selection}")
         release_memory()  # the candidate's fold models are garbage cycles now: freed before the next one
 
-    with open_executor(executor, n_jobs=n_jobs, client=client, devices=devices, retries=retries,
-                       max_tasks_per_worker=max_tasks_per_worker) as pool:  # one pool serves every candidate
+    with open_executor(executor) as pool:  # one pool serves every candidate
         check_strategy(strategy, pool)
         for i, run in enumerate(runs):
-            run.open(None if store is None else store.candidate_dir(i), overwrite=overwrite,
-                     save_weights=save_weights, checkpoint_every=checkpoint_every)
-        settings["store"] = store
+            run.open(None if store is None else run_dir.at(store.candidate_dir(i)))
+        settings = dataclasses.replace(settings, store=store)
         naming = _naming_candidate(candidates) if trainer else contextlib.nullcontext()  # train_candidates names
         with sharing_graphs() as graphs, naming:  # one compiled graph per architecture
             results = (trainer or train_candidates)(runs, candidates, pool, settings, report)
@@ -199,11 +191,9 @@ def grid_search(build_fn: Callable, param_grid: Any, x: Any, y: Any, *, cv: Any 
                 refit: bool = True, refit_epochs: Any = "same", preprocess: Any = None,
                 callbacks: Any = None, fit_kwargs: dict | None = None, sample_weight: Any = None,
                 groups: Any = None, seed: int | None = None, verbose: int = 1, return_models: bool = False,
-                strategy: str = "auto", run_dir: str | os.PathLike | None = None, overwrite: bool = False,
-                save_weights: bool = False, checkpoint_every: int | None = None, on_error: str = "raise",
-                nan_policy: str = "raise", executor: Any = "sequential", n_jobs: int | None = None, client: Any = None,
-                devices: Any = None, retries: int = 0, max_tasks_per_worker: int | None = None,
-                prune: Any = None) -> SearchResult:
+                strategy: str = "auto", run_dir: Any = None, on_error: str = "raise",
+                nan_policy: str = "raise", executor: Any = "sequential", prune: Any = None,
+                **kwargs: Any) -> SearchResult:
     """Cross-validate every combination of ``param_grid`` and pick the best (params, epoch).
 
     Parameters
@@ -240,7 +230,7 @@ def grid_search(build_fn: Callable, param_grid: Any, x: Any, y: Any, *, cv: Any 
         As in :func:`kfold.cross_validate`; ``seed`` also seeds the refit.
     verbose : {0, 1, 2}
         0 silent; 1 one line per candidate; 2 also each candidate's fold progress.
-    run_dir : path, optional
+    run_dir : path or kfold.RunDir, optional
         Save the search there: a manifest (candidates, folds and their hash, data
         hash, seed, settings, package versions) before any training, then
         candidate ``i`` as the ``cross_validate`` run directory
@@ -250,12 +240,12 @@ def grid_search(build_fn: Callable, param_grid: Any, x: Any, y: Any, *, cv: Any 
         ``best_model``). A folder holding another search is refused (the message
         says what differs); changing only ``select``, ``skip``, ``smooth``,
         ``mode``, ``rule`` or the refit reuses every candidate.
-    overwrite : bool
-        With ``run_dir``: delete the folder's old search and start fresh.
-    return_models, strategy, save_weights, checkpoint_every, on_error, nan_policy
-        As in :func:`kfold.cross_validate`, for every candidate (a killed candidate
-        resumes from its last checkpoint).
-    executor, n_jobs, client, devices, retries, max_tasks_per_worker
+        ``run_dir=kfold.RunDir(path, overwrite=True)`` deletes the folder's old
+        search and starts fresh; its ``save_weights`` and ``checkpoint_every``
+        apply to every candidate (a killed candidate resumes from its last checkpoint).
+    return_models, strategy, on_error, nan_policy
+        As in :func:`kfold.cross_validate`, for every candidate.
+    executor : {"sequential", "processes", "dask", "ray"}, kfold.Processes, kfold.Dask or kfold.Ray
         As in :func:`kfold.cross_validate`. One executor (its worker processes,
         or its Dask cluster) serves every candidate; each fold of each candidate
         is one task, and a failing fold's error names its candidate.
@@ -266,6 +256,10 @@ def grid_search(build_fn: Callable, param_grid: Any, x: Any, y: Any, *, cv: Any 
         by epoch (continued, never restarted); a stopped one keeps its curves
         up to that epoch (``search.stopped`` says when and why) and is not
         chosen. ``run_dir`` resumes it; worker executors are refused.
+    **kwargs
+        Deprecated spellings, warned about: ``n_jobs``, ``client``, ``devices``,
+        ``retries``, ``max_tasks_per_worker``, ``overwrite``, ``save_weights``,
+        ``checkpoint_every`` (as in :func:`kfold.cross_validate`).
 
     Returns
     -------
@@ -289,15 +283,13 @@ def grid_search(build_fn: Callable, param_grid: Any, x: Any, y: Any, *, cv: Any 
     >>> 1 <= search.best_epoch <= 3, search.best_model.predict(x[:2]).shape
     (True, (2, 1))
     """
-    options = dict(cv=cv, epochs=epochs, batch_size=batch_size, select=select, skip=skip, smooth=smooth,
-                   rule=rule, mode=mode, refit=refit, refit_epochs=refit_epochs, preprocess=preprocess,
-                   callbacks=callbacks, fit_kwargs=fit_kwargs, sample_weight=sample_weight, groups=groups,
-                   seed=seed, verbose=verbose, return_models=return_models, strategy=strategy, run_dir=run_dir,
-                   overwrite=overwrite, save_weights=save_weights, checkpoint_every=checkpoint_every,
-                   on_error=on_error, nan_policy=nan_policy,
-                   executor=executor, n_jobs=n_jobs, client=client, devices=devices, retries=retries,
-                   max_tasks_per_worker=max_tasks_per_worker, prune=prune)
-    return run_search(build_fn, parameter_grid(param_grid), x, y, record={"kind": "grid"}, **options)
+    executor, run_dir = run_options("grid_search", executor, run_dir, kwargs)
+    return run_search(build_fn, parameter_grid(param_grid), x, y, cv=cv, epochs=epochs, batch_size=batch_size,
+                      select=select, skip=skip, smooth=smooth, rule=rule, mode=mode, refit=refit,
+                      refit_epochs=refit_epochs, preprocess=preprocess, callbacks=callbacks, fit_kwargs=fit_kwargs,
+                      sample_weight=sample_weight, groups=groups, seed=seed, verbose=verbose,
+                      return_models=return_models, strategy=strategy, run_dir=run_dir, on_error=on_error,
+                      nan_policy=nan_policy, executor=executor, prune=prune, record={"kind": "grid"})
 
 
 def random_search(build_fn: Callable, param_distributions: Any, x: Any, y: Any, *, n_iter: int = 10,
@@ -337,7 +329,9 @@ def random_search(build_fn: Callable, param_distributions: Any, x: Any, y: Any, 
     (2, 'random')
     """
 
+    executor, run_dir = pop_run_options("random_search", kwargs)
     seed = resolve_seed(seed)
     candidates = sample_parameters(param_distributions, n_iter, seed)
     record = {"kind": "random", "n_iter": n_iter}
-    return run_search(build_fn, candidates, x, y, seed=seed, record=record, **kwargs)
+    return run_search(build_fn, candidates, x, y, seed=seed, record=record, executor=executor, run_dir=run_dir,
+                      **kwargs)

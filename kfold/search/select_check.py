@@ -17,7 +17,7 @@ from kfold.core.seeds import user_random_state
 from kfold.data.arrays import n_samples, take
 from kfold.data.preprocessing import fit_preprocess
 from kfold.results.rundir import finished_folds
-from kfold.train.keras_fit import build_model
+from kfold.train import build_model
 
 __all__ = ["logged_keys", "saved_keys", "check_select"]
 

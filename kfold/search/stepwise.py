@@ -28,8 +28,7 @@ from kfold.core.seeds import user_random_state
 from kfold.results.curves import best_epoch, fold_stats, smooth_curve
 from kfold.results.outcome import FoldOutcome
 from kfold.search.rundir import STOP_FILE
-from kfold.train.fold import non_finite_loss
-from kfold.train.fused import ContinuedFolds, NotFusable, active_pool, search_pool
+from kfold.train import ContinuedFolds, NotFusable, active_pool, non_finite_loss, search_pool
 
 __all__ = ["Stepwise", "running_score", "smoothed_mean", "check_stepwise", "finished_curves", "record_stop"]
 
@@ -100,7 +99,7 @@ class Stepwise:
 
     Examples
     --------
-    >>> from kfold.train.cross_validation import plan_run
+    >>> from kfold.train import plan_run
     >>> from kfold.train.keras_fit import doctest_model
     >>> runs = [plan_run(doctest_model, np.random.rand(8, 2), np.random.rand(8), cv=2, epochs=3, seed=0)]
     >>> steps = Stepwise(runs, "val_loss")

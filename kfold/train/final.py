@@ -8,10 +8,10 @@ from kfold.core.checks import check_choice
 from kfold.core.seeds import resolve_seed, user_random_state
 from kfold.data.arrays import as_arrays, n_samples
 from kfold.data.preprocessing import apply_preprocess, fit_preprocess
-from kfold.train.cross_validation import check_inputs
+from kfold.train.run.planned import check_inputs
 from kfold.train.fold import FitConfig
 from kfold.train.keras_fit import build_model, check_build_fn, check_callbacks, train_model, validation_batch_size
-from kfold.train.progress import format_scores
+from kfold.train.run.progress import format_scores
 
 __all__ = ["FinalModel", "fit_final"]
 

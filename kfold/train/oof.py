@@ -16,7 +16,9 @@ import numpy as np
 from kfold.core.seeds import resolve_seed
 from kfold.data.arrays import as_arrays, n_samples
 from kfold.results.predictions import check_partition
-from kfold.train.cross_validation import cross_validate, plan_folds
+from kfold.train.cross_validation import cross_validate
+from kfold.train.run.options import pop_run_options
+from kfold.train.run.planned import plan_folds
 
 __all__ = ["cross_val_predict"]
 
@@ -64,6 +66,7 @@ def cross_val_predict(build_fn: Callable[[], Any], x: Any, y: Any, *, cv: Any = 
     ValueError: Invalid `cv`. Expected folds whose validation parts partition the samples (each sample validated exactly once per repetition). Received: cv=folds that validate 9 of 12 samples never. cross_val_predict needs a K-fold-like splitter (KFold, StratifiedKFold, GroupKFold, RepeatedKFold); for other splitters use cross_validate(return_predictions=True) and result.predictions
     """
     kwargs.pop("return_predictions", None)
+    executor, run_dir = pop_run_options("cross_val_predict", kwargs)
     seed = resolve_seed(seed)
     arrays_x, arrays_y = as_arrays(x, "x"), as_arrays(y, "y")
     n = n_samples(arrays_x)
@@ -75,6 +78,6 @@ def cross_val_predict(build_fn: Callable[[], Any], x: Any, y: Any, *, cv: Any = 
     # the checked folds are the ones trained (a splitter without random_state would draw others)
     folds = [(t.train, t.val) for t in tasks]
     result = cross_validate(build_fn, x, y, cv=folds, epochs=epochs, groups=groups, seed=seed,
-                            return_predictions=True, **kwargs)
+                            return_predictions=True, executor=executor, run_dir=run_dir, **kwargs)
     result.params["n_repeats"] = n_repeats
     return result.oof_predictions

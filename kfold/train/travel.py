@@ -139,9 +139,9 @@ def check_travel(executor: Executor, build_fn: Callable[[], Any], *, return_mode
     Examples
     --------
     >>> import threading
-    >>> from kfold.executors import make_executor
+    >>> from kfold.executors import Processes, make_executor
     >>> lock = threading.Lock()
-    >>> check_travel(make_executor("processes", n_jobs=2), lambda: lock)
+    >>> check_travel(make_executor(Processes(n_jobs=2)), lambda: lock)
     Traceback (most recent call last):
     ...
     TypeError: Invalid `build_fn`. Expected something that can be sent to worker processes. Received: build_fn=<lambda>. It does not pickle (TypeError: cannot pickle '_thread.lock' object): create objects such as locks, open files, generators, datasets or connections inside build_fn instead of capturing them, or use executor='sequential'

@@ -27,7 +27,7 @@ from kfold.executors.base import WORKER_DIED, TaskFailedError, TaskError
 from kfold.executors.factory import make_executor
 from kfold.train.travel import check_travel
 from kfold.train.fold import FitConfig, FoldData, run_fold
-from kfold.train.cross_validation import plan_folds
+from kfold.train import plan_folds
 
 CandidateTask = namedtuple("CandidateTask", "candidate fold")
 
@@ -35,14 +35,14 @@ CandidateTask = namedtuple("CandidateTask", "candidate fold")
 @pytest.fixture(scope="module")
 def dask_executor():
     import distributed  # noqa: F401 - part of the test extra
-    with make_executor("dask", n_jobs=2) as executor:
+    with make_executor(kfold.Dask(n_jobs=2)) as executor:
         yield executor
 
 
 def executors(dask_executor, retries=0):
     return {"sequential": make_executor("sequential"),
-            "processes": make_executor("processes", n_jobs=2, retries=retries),
-            "dask": make_executor("dask", client=dask_executor.client, retries=retries)}
+            "processes": make_executor(kfold.Processes(n_jobs=2, retries=retries)),
+            "dask": make_executor(kfold.Dask(dask_executor.client, retries=retries))}
 
 
 def run_all(executor, fn, data, tasks):
@@ -92,7 +92,7 @@ def test_cross_validate_gives_identical_histories_on_every_executor(regression_d
     x, y = regression_data
     kwargs = dict(cv=3, epochs=2, batch_size=8, seed=0, verbose=0, preprocess=kfold.Standardize())
     reference = kfold.cross_validate(make_regressor, x, y, strategy="sequential", **kwargs)
-    for executor in (make_executor("processes", n_jobs=2), make_executor("dask", client=dask_executor.client)):
+    for executor in (make_executor(kfold.Processes(n_jobs=2)), make_executor(kfold.Dask(dask_executor.client))):
         result = kfold.cross_validate(make_regressor, x, y, executor=executor, strategy="sequential", **kwargs)
         assert_same_cv(result, reference)  # results in fold order, whatever order they finished in
         assert (result.params["executor"], result.params["strategy"]) == (executor.name, "sequential")
@@ -111,7 +111,7 @@ def test_the_default_strategy_gives_identical_histories_on_every_executor(dask_e
     kwargs = dict(cv=3, epochs=2, batch_size=16, seed=0, verbose=0)
     here = kfold.cross_validate(build, x, y, **kwargs)
     assert here.params["strategy"] == "fused"
-    for executor in (make_executor("processes", n_jobs=2), make_executor("dask", client=dask_executor.client)):
+    for executor in (make_executor(kfold.Processes(n_jobs=2)), make_executor(kfold.Dask(dask_executor.client))):
         there = kfold.cross_validate(build, x, y, executor=executor, **kwargs)
         assert_same_cv(there, here)  # bitwise
         assert there.params["strategy"] == "fused" and "one task for the candidate's folds" in there.params["strategy_reason"]
@@ -142,8 +142,8 @@ def test_searches_on_processes_and_dask_match_sequential(regression_data, dask_e
     for result, expected in zip(kfold.load(tmp_path / "search").results, reference.results):
         assert_same_cv(result, expected)  # saved as the folds arrived
     kwargs = dict(outer_cv=2, inner_cv=2, epochs=2, batch_size=8, seed=0, verbose=0)
-    nested = kfold.nested_cross_validate(make_regressor, {"units": [4]}, x, y, executor="dask", strategy="sequential",
-                                         client=dask_executor.client, **kwargs)
+    nested = kfold.nested_cross_validate(make_regressor, {"units": [4]}, x, y, strategy="sequential",
+                                         executor=kfold.Dask(dask_executor.client), **kwargs)
     expected = kfold.nested_cross_validate(make_regressor, {"units": [4]}, x, y, strategy="sequential", **kwargs)
     np.testing.assert_array_equal(nested.scores["loss"], expected.scores["loss"])
     # the default strategy: each candidate's folds are one task, trained fused as in this process
@@ -161,10 +161,10 @@ def test_fused_strategy_with_worker_processes_is_refused(regression_data):
     x, y = regression_data
     with pytest.raises(ValueError, match=r"Invalid `strategy`.*Received: strategy='fused'.*executor='processes'"):
         kfold.cross_validate(make_regressor, x, y, cv=2, epochs=1, verbose=0, strategy="fused",
-                             executor="processes", n_jobs=2)
+                             executor=kfold.Processes(n_jobs=2))
     with pytest.raises(ValueError, match=r"Invalid `strategy`.*Received: strategy='fused'"):
         kfold.grid_search(make_regressor, {"units": [4, 8]}, x, y, cv=2, epochs=1, verbose=0,
-                          strategy="fused", executor="processes", n_jobs=2)
+                          strategy="fused", executor=kfold.Processes(n_jobs=2))
 
 
 @pytest.mark.parametrize("name", ["processes", "dask"])
@@ -191,7 +191,7 @@ def test_unpicklable_build_fn_is_refused_by_cross_validate_before_training(regre
     x, y = regression_data
     lock = threading.Lock()
     with pytest.raises(TypeError, match=r"Invalid `build_fn`.*does not pickle"):
-        kfold.cross_validate(lambda: lock, x, y, cv=2, epochs=1, verbose=0, executor="processes", n_jobs=2)
+        kfold.cross_validate(lambda: lock, x, y, cv=2, epochs=1, verbose=0, executor=kfold.Processes(n_jobs=2))
 
 
 # ---------------------------------------------------------------- what cannot travel
@@ -201,14 +201,14 @@ def test_unpicklable_build_fn_is_refused_before_any_work():
 
     lock = threading.Lock()
     with pytest.raises(TypeError, match=r"cannot pickle '_thread.lock'.*inside build_fn"):
-        check_travel(make_executor("processes", n_jobs=2), lambda: lock)
+        check_travel(make_executor(kfold.Processes(n_jobs=2)), lambda: lock)
 
 
 def test_model_instance_is_refused():
     # checked once, at the public entry, before any worker starts (check_travel no longer repeats it)
     with pytest.raises(TypeError, match="model instance"):
         kfold.cross_validate(make_regressor(), np.zeros((8, 3)), np.zeros(8), cv=2, epochs=1, verbose=0,
-                             executor="processes", n_jobs=2)
+                             executor=kfold.Processes(n_jobs=2))
 
 
 def test_sequential_checks_only_the_build_fn():
@@ -256,7 +256,7 @@ def notebook_layer(registered):
 def test_notebook_custom_layer_trains_in_workers(regression_data):
     x, y = regression_data
     build = notebook_layer(registered=False)
-    executor = make_executor("processes", n_jobs=2)
+    executor = make_executor(kfold.Processes(n_jobs=2))
     check_travel(executor, build)  # passes: the layer travels by value
     fn = functools.partial(run_fold, build, config=FitConfig(epochs=1))
     results = run_all(executor, fn, FoldData(x, y), plan_folds(2, len(x), seed=0))
@@ -267,14 +267,14 @@ def test_notebook_custom_layer_trains_in_workers(regression_data):
 def test_notebook_custom_layer_models_cannot_come_back(registered):
     with pytest.raises(ValueError, match=r"Could not locate class 'Doubling'.*\.py module.*"
                                          r"register_keras_serializable.*return_models=False"):
-        check_travel(make_executor("processes", n_jobs=2), notebook_layer(registered),
+        check_travel(make_executor(kfold.Processes(n_jobs=2)), notebook_layer(registered),
                      return_models=True)
 
 
 # ---------------------------------------------------------------- plain tasks: order, data, workers
 
 def test_results_come_as_they_complete():
-    executor = make_executor("processes", n_jobs=2)
+    executor = make_executor(kfold.Processes(n_jobs=2))
     order = [task for task, _ in executor.run(wait_and_return, None, [2.0, 0.1])]
     assert order == [0.1, 2.0]
 
@@ -283,7 +283,7 @@ def test_large_arrays_are_memory_mapped_and_threads_limited():
     from joblib import cpu_count
 
     data = FoldData(np.zeros((200_000, 2)), np.zeros(200_000))  # 3.2 MB: above joblib's 1 MB
-    results = run_all(make_executor("processes", n_jobs=2), describe_worker, data, range(4))
+    results = run_all(make_executor(kfold.Processes(n_jobs=2)), describe_worker, data, range(4))
     assert {kind for kind, _, _ in results.values()} == {"memmap"}
     assert {threads for _, threads, _ in results.values()} == {str(max(1, cpu_count() // 2))}
 
@@ -334,10 +334,12 @@ def test_a_worker_that_keeps_dying_fails_only_its_fold(tmp_path, name, dask_exec
 
 def test_a_fold_whose_worker_dies_is_retried_skipped_saved_and_resumed(regression_data, tmp_path):
     x, y = regression_data
-    kwargs = dict(cv=uneven_folds(), epochs=1, seed=0, verbose=0, executor="processes", n_jobs=2)
+    kwargs = dict(cv=uneven_folds(), epochs=1, seed=0, verbose=0)
     once = TroubleOnSize(28, "die", folder=str(tmp_path / "once"))
     (tmp_path / "once").mkdir()
-    assert kfold.cross_validate(make_regressor, x, y, preprocess=once, retries=1, **kwargs).errors == {}
+    assert kfold.cross_validate(make_regressor, x, y, preprocess=once, executor=kfold.Processes(n_jobs=2, retries=1),
+                                **kwargs).errors == {}
+    kwargs["executor"] = kfold.Processes(n_jobs=2)
     always = TroubleOnSize(28, "die", folder=str(tmp_path), always=True)
     run_dir = tmp_path / "run"
     result = kfold.cross_validate(make_regressor, x, y, preprocess=always, on_error="skip", run_dir=run_dir,
@@ -358,7 +360,7 @@ def test_a_fold_whose_worker_dies_is_retried_skipped_saved_and_resumed(regressio
 # ---------------------------------------------------------------- devices (a new pool: last)
 
 def test_each_worker_is_pinned_to_one_device():
-    executor = make_executor("processes", devices=["GPU:0", "GPU:1"])
+    executor = make_executor(kfold.Processes(devices=["GPU:0", "GPU:1"]))
     assert executor.n_workers == 2
     with executor:
         results = run_all(executor, device_of_worker, None, range(6))
@@ -375,11 +377,11 @@ def test_device_mapping_is_round_robin_over_worker_slots(monkeypatch):
     slots = [worker_env(settings, slot)["CUDA_VISIBLE_DEVICES"] for slot in range(5)]
     assert slots == ["0", "1", "0", "1", "0"]
     monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "4,5")
-    assert make_executor("processes", devices=["GPU:1", "GPU:0"]).devices == ("5", "4")
+    assert make_executor(kfold.Processes(devices=["GPU:1", "GPU:0"])).devices == ("5", "4")
     with pytest.raises(ValueError, match="GPU:2.*not among the visible GPUs"):
-        make_executor("processes", devices=["GPU:2"])
+        make_executor(kfold.Processes(devices=["GPU:2"]))
     monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "")
-    assert make_executor("processes", devices="auto").devices is None  # no GPU: no pinning
+    assert make_executor(kfold.Processes(devices="auto")).devices is None  # no GPU: no pinning
 
 
 # ---------------------------------------------------------------- arguments
@@ -405,7 +407,7 @@ def test_bad_arguments(kwargs, match):
 def test_bad_client_type_and_configured_instance():
     with pytest.raises(TypeError, match="a dask.distributed.Client or a scheduler address"):
         make_executor("dask", client=8786)
-    executor = make_executor("processes", n_jobs=2)
+    executor = make_executor(kfold.Processes(n_jobs=2))
     assert make_executor(executor) is executor
     with pytest.raises(ValueError, match="Configure the executor itself"):
         make_executor(executor, n_jobs=4)

@@ -23,23 +23,23 @@ def pids_by_task(executor, tasks):
 
 
 def test_recycled_workers_are_fresh_processes_for_each_chunk():
-    pids = pids_by_task(make_executor("processes", n_jobs=2, max_tasks_per_worker=1), range(6))
+    pids = pids_by_task(make_executor(kfold.Processes(n_jobs=2, max_tasks_per_worker=1)), range(6))
     chunks = [{pids[task] for task in chunk} for chunk in ([0, 1], [2, 3], [4, 5])]
     assert all(a.isdisjoint(b) for i, a in enumerate(chunks) for b in chunks[i + 1:])  # new PIDs each time
-    again = pids_by_task(make_executor("processes", n_jobs=2), range(6))  # the default keeps its workers
+    again = pids_by_task(make_executor(kfold.Processes(n_jobs=2)), range(6))  # the default keeps its workers
     assert len(set(again.values())) <= 2
 
 
 def test_recycling_gives_the_same_results():
     tasks = list(range(7))  # 7 tasks, chunks of 2 * 2: a short last chunk
-    recycled = dict(make_executor("processes", n_jobs=2, max_tasks_per_worker=2).run(pow, 3, tasks))
-    kept = dict(make_executor("processes", n_jobs=2).run(pow, 3, tasks))
+    recycled = dict(make_executor(kfold.Processes(n_jobs=2, max_tasks_per_worker=2)).run(pow, 3, tasks))
+    kept = dict(make_executor(kfold.Processes(n_jobs=2)).run(pow, 3, tasks))
     assert recycled == kept == {task: 3 ** task for task in tasks}
 
 
 @pytest.mark.parametrize("always", [False, True])
 def test_a_killed_worker_with_recycling(tmp_path, always):
-    executor = make_executor("processes", n_jobs=2, retries=0 if always else 1, max_tasks_per_worker=1)
+    executor = make_executor(kfold.Processes(n_jobs=2, retries=0 if always else 1, max_tasks_per_worker=1))
     fn = functools.partial(die_in_fold_two, always=always)
     results = dict(executor.run(fn, str(tmp_path), range(5)))
     assert {task: results[task] for task in (0, 1, 3, 4)} == {0: 0, 1: 10, 3: 30, 4: 40}
@@ -50,10 +50,10 @@ def test_a_killed_worker_with_recycling(tmp_path, always):
 
 
 def test_the_default_is_unchanged():
-    executor = make_executor("processes", n_jobs=2)
+    executor = make_executor(kfold.Processes(n_jobs=2))
     assert executor.max_tasks_per_worker is None
     assert repr(executor) == "ProcessExecutor(n_workers=2, retries=0)"
-    assert repr(make_executor("processes", n_jobs=2, max_tasks_per_worker=3)) == (
+    assert repr(make_executor(kfold.Processes(n_jobs=2, max_tasks_per_worker=3))) == (
         "ProcessExecutor(n_workers=2, retries=0, max_tasks_per_worker=3)")
 
 
@@ -76,7 +76,7 @@ def test_bad_max_tasks_per_worker(kwargs, match):
 
 def test_an_executor_instance_is_configured_itself():
     with pytest.raises(ValueError, match="Configure the executor itself"):
-        make_executor(make_executor("processes", n_jobs=2), max_tasks_per_worker=1)
+        make_executor(make_executor(kfold.Processes(n_jobs=2)), max_tasks_per_worker=1)
 
 
 def test_cross_validate_on_recycled_workers_matches_sequential(regression_data):
@@ -84,7 +84,7 @@ def test_cross_validate_on_recycled_workers_matches_sequential(regression_data):
     # one fold per task (strategy="sequential"), so each of the 4 tasks lands on a fresh worker
     kwargs = dict(cv=4, epochs=2, seed=0, verbose=0, strategy="sequential")
     reference = kfold.cross_validate(make_regressor, x, y, executor="sequential", **kwargs)
-    result = kfold.cross_validate(make_regressor, x, y, executor="processes", n_jobs=2, max_tasks_per_worker=1,
+    result = kfold.cross_validate(make_regressor, x, y, executor=kfold.Processes(n_jobs=2, max_tasks_per_worker=1),
                                   **kwargs)
     assert result.history.keys() == reference.history.keys()
     for key in reference.history.keys():

@@ -112,8 +112,8 @@ def test_a_result_without_models_says_how_to_get_them(regression_data, tmp_path)
 def test_from_run_dir_rebuilds_the_models_and_their_preprocessing(fitted, tmp_path):
     result, x_test, _, x, y = fitted
     kwargs = dict(cv=4, epochs=3, batch_size=8, seed=0, verbose=0, preprocess=kfold.Standardize())
-    kfold.cross_validate(make_regressor, x, y, run_dir=tmp_path / "run", return_models=True,
-                         save_weights=True, **kwargs)
+    kfold.cross_validate(make_regressor, x, y, run_dir=kfold.RunDir(tmp_path / "run", save_weights=True),
+                         return_models=True, **kwargs)
     rebuilt = FoldEnsemble.from_run_dir(tmp_path / "run", make_regressor, x, preprocess=kfold.Standardize())
     np.testing.assert_allclose(rebuilt.predict(x_test), result.ensemble().predict(x_test), rtol=1e-5)
     kfold.cross_validate(make_regressor, x, y, run_dir=tmp_path / "bare", **kwargs)

@@ -70,7 +70,8 @@ def test_oof_travels_back_from_workers(regression_data, name):
     kwargs = dict(cv=3, epochs=2, batch_size=8, seed=0, verbose=0, preprocess=kfold.Standardize(),
                   return_predictions=True, strategy="sequential")  # one fold per task, as the reference
     reference = kfold.cross_validate(make_regressor, x, y, **kwargs)
-    with make_executor(name, n_jobs=2) as executor:
+    spec = kfold.Processes(n_jobs=2) if name == "processes" else kfold.Dask(n_jobs=2)
+    with make_executor(spec) as executor:
         result = kfold.cross_validate(make_regressor, x, y, executor=executor, return_models=True, **kwargs)
     assert result.params["executor"] == name
     np.testing.assert_array_equal(result.oof_predictions, reference.oof_predictions)  # bitwise, as histories
@@ -91,8 +92,8 @@ def test_run_dir_saves_predictions_and_a_resumed_run_has_them(regression_data, t
     resumed = kfold.cross_validate(make_regressor, x, y, **kwargs)
     np.testing.assert_array_equal(resumed.oof_predictions, first.oof_predictions)
 
-    monkeypatch.setattr("kfold.train.strategy.run_fold", None)  # no training now
-    monkeypatch.setattr("kfold.train.strategy.run_folds_fused", None)
+    monkeypatch.setattr("kfold.train.run.strategy.run_fold", None)  # no training now
+    monkeypatch.setattr("kfold.train.run.strategy.run_folds_fused", None)
     again = kfold.cross_validate(make_regressor, x, y, **kwargs)
     assert again.params["strategy"] == "none"
     np.testing.assert_array_equal(again.oof_predictions, first.oof_predictions)

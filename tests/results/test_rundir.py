@@ -1,4 +1,4 @@
-"""RunDir: manifest checks, atomic fold files, damaged files noticed."""
+"""RunFolder: manifest checks, atomic fold files, damaged files noticed."""
 from __future__ import annotations
 
 import json
@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from kfold.results.outcome import FoldOutcome
-from kfold.results.rundir import RunDir, data_hash
+from kfold.results.rundir import RunFolder, data_hash
 from kfold.results.outcome import outcome_from_dict, outcome_to_dict
 
 
@@ -24,32 +24,32 @@ def test_outcome_round_trip_keeps_nan():
 
 
 def test_saved_folds_are_found_again(tmp_path):
-    run = RunDir(tmp_path / "run", {"epochs": 2})
+    run = RunFolder(tmp_path / "run", {"epochs": 2})
     run.save(outcome(0))
     run.save(outcome(3, loss=0.5))
-    again = RunDir(tmp_path / "run", {"epochs": 2})
+    again = RunFolder(tmp_path / "run", {"epochs": 2})
     done = again.finished()
     assert sorted(done) == [0, 3] and done[3].scores["loss"] == 0.5
     assert not list((tmp_path / "run").rglob("*.tmp"))
 
 
 def test_a_different_run_is_refused_with_what_differs(tmp_path):
-    RunDir(tmp_path / "run", {"epochs": 2, "settings": {"seed": 1, "batch_size": 8}})
+    RunFolder(tmp_path / "run", {"epochs": 2, "settings": {"seed": 1, "batch_size": 8}})
     with pytest.raises(ValueError, match=r"Invalid `run_dir`.*settings.seed: 1 in the run directory, 2 now.*overwrite=True"):
-        RunDir(tmp_path / "run", {"epochs": 2, "settings": {"seed": 2, "batch_size": 8}})
+        RunFolder(tmp_path / "run", {"epochs": 2, "settings": {"seed": 2, "batch_size": 8}})
 
 
 def test_overwrite_starts_fresh(tmp_path):
-    run = RunDir(tmp_path / "run", {"epochs": 2})
+    run = RunFolder(tmp_path / "run", {"epochs": 2})
     run.save(outcome(0))
-    fresh = RunDir(tmp_path / "run", {"epochs": 3}, overwrite=True)
+    fresh = RunFolder(tmp_path / "run", {"epochs": 3}, overwrite=True)
     assert fresh.finished() == {}
     assert json.loads((tmp_path / "run" / "manifest.json").read_text()) == {"epochs": 3}
 
 
 @pytest.mark.parametrize("damage", ['{"fold": 0, "history": {"loss": [1.0', "", '{"fold": 0}'])
 def test_damaged_fold_file_is_reported_and_redone(tmp_path, damage):
-    run = RunDir(tmp_path / "run", {"epochs": 2})
+    run = RunFolder(tmp_path / "run", {"epochs": 2})
     run.save(outcome(0))
     run.save(outcome(1))
     run.fold_file(0).write_text(damage)  # a half-written or emptied file
@@ -65,7 +65,7 @@ def test_unreadable_manifest_is_refused(tmp_path):
     (tmp_path / "run").mkdir()
     (tmp_path / "run" / "manifest.json").write_text("{not json")
     with pytest.raises(ValueError, match="unreadable manifest.json.*overwrite=True"):
-        RunDir(tmp_path / "run", {"epochs": 2})
+        RunFolder(tmp_path / "run", {"epochs": 2})
 
 
 def test_data_hash_sees_values_shapes_and_dtypes():

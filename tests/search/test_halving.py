@@ -178,7 +178,7 @@ def test_on_worker_processes_the_rounds_and_curves_are_those_of_any_executor():
     x, y = linear_data()
     settings = dict(cv=2, epochs=2, factor=2, batch_size=8, seed=0, verbose=0, refit=False)
     here = kfold.halving_search(build_sgd, {"lr": [0.0, 0.01, 0.05]}, x, y, executor=Elsewhere(), **settings)
-    there = kfold.halving_search(build_sgd, {"lr": [0.0, 0.01, 0.05]}, x, y, executor="processes", n_jobs=2,
+    there = kfold.halving_search(build_sgd, {"lr": [0.0, 0.01, 0.05]}, x, y, executor=kfold.Processes(n_jobs=2),
                                  **settings)
     assert [r["kept"] for r in there.rounds] == [r["kept"] for r in here.rounds]
     assert there.stopped.keys() == here.stopped.keys()

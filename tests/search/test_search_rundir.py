@@ -123,7 +123,7 @@ def test_another_search_is_refused_saying_what_differs(copy, change, differs):
 
 
 def test_overwrite_starts_fresh(copy):
-    fresh = search(copy, epochs=3, overwrite=True)
+    fresh = search(kfold.RunDir(copy, overwrite=True), epochs=3)
     assert Counter(CALLS) == {4: 3, 8: 3}
     assert fresh.results[0].history.n_epochs == 3
     assert kfold.load(copy).results[1].history.n_epochs == 3
@@ -184,6 +184,6 @@ def test_random_search_resumes(tmp_path):
 def test_overwrite_removes_stray_candidates_only(tmp_path):
     (tmp_path / "run" / "candidate_001" / "folds").mkdir(parents=True)
     (tmp_path / "run" / "notes.txt").write_text("mine")
-    search(tmp_path / "run", cv=2, overwrite=True)
+    search(kfold.RunDir(tmp_path / "run", overwrite=True), cv=2)
     assert (tmp_path / "run" / "notes.txt").read_text() == "mine"
     assert len(list((tmp_path / "run" / "candidate_001" / "folds").glob("*.json"))) == 2

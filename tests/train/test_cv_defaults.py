@@ -38,7 +38,7 @@ def test_cv_int_on_sorted_class_labels_gives_every_validation_fold_every_class(s
 
 def test_one_hot_targets_are_stratified_too(sorted_labels):
     x, y = sorted_labels
-    tasks = kfold.train.cross_validation.plan_folds(3, len(y), np.eye(3)[y], seed=0)
+    tasks = kfold.train.plan_folds(3, len(y), np.eye(3)[y], seed=0)
     assert all(sorted(np.unique(y[t.val])) == [0, 1, 2] for t in tasks)
 
 
@@ -52,10 +52,10 @@ def test_a_regression_target_keeps_contiguous_kfold(regression_data):
 def test_a_training_part_without_a_validation_class_warns(sorted_labels):
     x, y = sorted_labels
     with pytest.warns(UserWarning, match=r"training part lacks a class.*fold 1: \[0\]"):
-        kfold.train.cross_validation.plan_folds(kfold.KFold(3), len(y), y, seed=0)
+        kfold.train.plan_folds(kfold.KFold(3), len(y), y, seed=0)
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # stratified folds: no warning
-        kfold.train.cross_validation.plan_folds(3, len(y), y, seed=0)
+        kfold.train.plan_folds(3, len(y), y, seed=0)
 
 
 def test_the_same_seed_gives_the_same_shuffled_folds(regression_data):

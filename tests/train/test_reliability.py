@@ -45,15 +45,15 @@ def test_damaged_fold_file_is_recomputed(tmp_path):
 
 
 def test_finished_run_is_read_back_without_training(tmp_path, monkeypatch):
-    first = run(tmp_path / "run", save_weights=True)
+    first = run(kfold.RunDir(tmp_path / "run", save_weights=True))
     assert len(list((tmp_path / "run" / "folds").glob("*.weights.h5"))) == 0  # no models kept
-    monkeypatch.setattr("kfold.train.strategy.run_fold", None)  # training now would fail
-    again = run(tmp_path / "run", save_weights=True)
+    monkeypatch.setattr("kfold.train.run.strategy.run_fold", None)  # training now would fail
+    again = run(kfold.RunDir(tmp_path / "run", save_weights=True))
     assert again.history == first.history and again.params["strategy"] == "none"
 
 
 def test_weights_are_saved_with_the_models(tmp_path):
-    run(tmp_path / "run", return_models=True, save_weights=True)
+    run(kfold.RunDir(tmp_path / "run", save_weights=True), return_models=True)
     assert len(list((tmp_path / "run" / "folds").glob("*.weights.h5"))) == 3
 
 
@@ -61,7 +61,7 @@ def test_run_dir_of_another_run_is_refused_then_overwritten(tmp_path):
     run(tmp_path / "run")
     with pytest.raises(ValueError, match=r"Invalid `run_dir`.*settings.epochs: 3 in the run directory, 2 now.*overwrite=True"):
         run(tmp_path / "run", epochs=2)
-    result = run(tmp_path / "run", epochs=2, overwrite=True)
+    result = run(kfold.RunDir(tmp_path / "run", overwrite=True), epochs=2)
     assert result.history.n_epochs == 2
 
 

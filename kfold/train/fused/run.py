@@ -149,7 +149,7 @@ def run_folds_fused(build_fn: Callable[[], Any], data: FoldData, tasks: list[Fol
     model need the sequential path. Each fold's ``fit_time`` is an equal share of the joint
     training time. ``jit_compile=None`` lets the engine choose (TensorFlow: XLA when every
     layer supports it, a plain graph if XLA fails to compile). ``progress`` (a
-    :class:`kfold.train.progress.FoldProgress`) is moved every epoch. With ``checkpoints``,
+    :class:`kfold.train.run.progress.FoldProgress`) is moved every epoch. With ``checkpoints``,
     the joint state is saved on their schedule and a saved state that holds these folds is
     resumed from. Ctrl-C stops after the epoch in progress (a checkpoint is written) and
     raises :class:`FusedInterrupted` with every fold's outcome so far. ``pool`` (from

@@ -20,7 +20,7 @@ def sharing_graphs(pool: GraphSharing | None = None) -> Iterator[GraphSharing]:
     """Within the block, fused runs of one architecture share compiled graphs (one pool).
 
     What a search wraps around its candidates' training;
-    :func:`kfold.train.strategy.run_folds` then lends the pool to each fused run.
+    :func:`kfold.train.run.strategy.run_folds` then lends the pool to each fused run.
 
     Examples
     --------
@@ -59,7 +59,7 @@ def search_pool() -> GraphSharing:
 def recent_graphs() -> GraphSharing | None:
     """This thread's pool of the graphs of its last few architectures (None with ``reuse_graphs=False``).
 
-    What a fused run outside a search trains with (:func:`kfold.train.strategy.run_folds`);
+    What a fused run outside a search trains with (:func:`kfold.train.run.strategy.run_folds`);
     ``kfold.config_context(reuse_graphs=False)`` turns it off (a benchmark of cold runs).
 
     Examples

@@ -14,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from kfold.train.cross_validation import plan_folds
+from kfold.train import plan_folds
 from kfold.train.fold import FitConfig, FoldData
 from kfold.engines.tensorflow import choice as engine
 from kfold.train.fused.run import run_folds_fused

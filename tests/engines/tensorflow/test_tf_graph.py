@@ -5,7 +5,7 @@ import logging
 
 import numpy as np
 
-from kfold.train.cross_validation import plan_folds
+from kfold.train import plan_folds
 from kfold.train.fold import FitConfig, FoldData
 from kfold.train.fused.run import run_folds_fused
 

@@ -71,13 +71,19 @@ def callbacks(log_dir):
             keras.callbacks.CSVLogger(os.path.join(str(log_dir), "fold_{fold}.csv"))]
 
 
+def run_dir_of(path):
+    """The run directory of these runs (a checkpoint every EVERY epochs), or None."""
+    import kfold
+
+    return None if path is None else kfold.RunDir(path, checkpoint_every=EVERY)
+
+
 def run(run_dir, log_dir, **kwargs):
     import kfold
 
     x, y = data()
     return kfold.cross_validate(build, x, y, cv=3, epochs=EPOCHS, batch_size=8, seed=3, verbose=0,
-                                callbacks=callbacks(log_dir), run_dir=run_dir, checkpoint_every=EVERY,
-                                **kwargs)
+                                callbacks=callbacks(log_dir), run_dir=run_dir_of(run_dir), **kwargs)
 
 
 def search(run_dir, log_dir):
@@ -85,8 +91,8 @@ def search(run_dir, log_dir):
 
     x, y = data()
     return kfold.grid_search(build, {"units": [4, 8]}, x, y, cv=3, epochs=EPOCHS, batch_size=8, seed=3,
-                             verbose=0, callbacks=callbacks(log_dir), run_dir=run_dir, refit=False,
-                             checkpoint_every=EVERY)
+                             verbose=0, callbacks=callbacks(log_dir), refit=False,
+                             run_dir=run_dir_of(run_dir))
 
 
 if __name__ == "__main__":

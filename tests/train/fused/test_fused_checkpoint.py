@@ -101,9 +101,10 @@ class InterruptOnce(keras.callbacks.Callback):
 def test_ctrl_c_returns_every_folds_epochs_and_resumes(tmp_path, uninterrupted):
     InterruptOnce.pressed.clear()
     x, y = helpers.data()
-    args = dict(cv=3, epochs=helpers.EPOCHS, batch_size=8, seed=3, verbose=0, checkpoint_every=helpers.EVERY)
+    args = dict(cv=3, epochs=helpers.EPOCHS, batch_size=8, seed=3, verbose=0)
     with pytest.warns(RuntimeWarning, match="every fold's first 3 epochs"):
-        partial = kfold.cross_validate(helpers.build, x, y, run_dir=tmp_path / "run",
+        partial = kfold.cross_validate(helpers.build, x, y,
+                                       run_dir=kfold.RunDir(tmp_path / "run", checkpoint_every=helpers.EVERY),
                                        callbacks=[InterruptOnce(), *helpers.callbacks(tmp_path)], **args)
     assert partial.params["interrupted"] is True and partial.params["strategy"] == "fused"
     assert partial.history.n_folds == 3 and partial.history.n_epochs == 3
@@ -113,7 +114,8 @@ def test_ctrl_c_returns_every_folds_epochs_and_resumes(tmp_path, uninterrupted):
     assert not list((tmp_path / "run" / "folds").glob("fold_*.json"))  # cut folds are not "finished"
     assert Checkpoints(tmp_path / "run", helpers.EPOCHS).load().epoch == 3  # written before returning
 
-    resumed = kfold.cross_validate(helpers.build, x, y, run_dir=tmp_path / "run",
+    resumed = kfold.cross_validate(helpers.build, x, y,
+                                   run_dir=kfold.RunDir(tmp_path / "run", checkpoint_every=helpers.EVERY),
                                    callbacks=[InterruptOnce(), *helpers.callbacks(tmp_path)], **args)
     assert "interrupted" not in resumed.params
     assert_same(resumed, uninterrupted[0])
@@ -134,7 +136,7 @@ def test_damaged_checkpoint_trains_from_the_start(tmp_path, uninterrupted):
 
 def test_paused_in_memory_and_continued_bitwise(tmp_path):
     """A fused run paused after 3 epochs (its state kept in memory) continues to the same end."""
-    from kfold.train.cross_validation import plan_folds
+    from kfold.train import plan_folds
     from kfold.train.fold import FitConfig, FoldData
     from kfold.train.fused.folds import prepare_folds
     from kfold.train.fused.run import start_runner
@@ -163,5 +165,5 @@ def test_checkpoints_follow_checkpoint_every_when_a_call_trains_several_epochs(t
     monkeypatch.setattr(Checkpoints, "save", lambda self, state: saved.append(state.epoch) or save(self, state))
     x, y = helpers.data()  # no callbacks: 20 epochs train 2 per graph call
     kfold.cross_validate(helpers.build, x, y, cv=3, epochs=20, batch_size=8, seed=3, verbose=0,
-                         run_dir=tmp_path / "run", checkpoint_every=3)
+                         run_dir=kfold.RunDir(tmp_path / "run", checkpoint_every=3))
     assert saved == [3, 6, 9, 12, 15, 18, 20]

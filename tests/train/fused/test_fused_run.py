@@ -21,7 +21,7 @@ from kfold.train.fused.folds import prepare_folds
 from kfold.train.fused.fusable import check_fusable
 from kfold.train.fused.run import run_folds_fused
 from kfold.results.outcome import collect
-from kfold.train.cross_validation import plan_folds
+from kfold.train import plan_folds
 
 
 def regressor(optimizer="adam", dropout=False):

@@ -24,7 +24,7 @@ def counting_callback():
 
 
 def test_pause_is_honest_and_continues_bitwise():
-    from kfold.train.cross_validation import plan_folds
+    from kfold.train import plan_folds
     from kfold.train.fold import FitConfig, FoldData
     from kfold.train.fused.folds import prepare_folds
     from kfold.train.fused.run import start_runner

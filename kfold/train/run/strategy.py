@@ -4,8 +4,8 @@
 the readable reference. ``"fused"`` trains all fold models together in one
 compiled graph (:mod:`kfold.train.fused.run`): the same curves, many times faster for
 small models. ``"auto"`` fuses when the model and settings allow it and says why
-not otherwise. :func:`kfold.train.runs.train_runs` calls :func:`run_folds` for each
-run in this process; :mod:`kfold.train.on_workers` calls it in the workers.
+not otherwise. :func:`kfold.train.run.train.train_runs` calls :func:`run_folds` for each
+run in this process; :mod:`kfold.train.run.on_workers` calls it in the workers.
 
 Every finished fold is handed to ``on_outcome`` at once (the trainer saves it to
 the run directory there), so a crash later loses nothing that finished. A fold
@@ -26,9 +26,9 @@ from kfold.core.errors import FoldError
 from kfold.core.interrupts import deferring_interrupts
 from kfold.results.outcome import FoldOutcome
 from kfold.train.fused import NotFusable, active_pool, check_fusable, recent_graphs, run_folds_fused
-from kfold.train.progress import FoldProgress
+from kfold.train.run.progress import FoldProgress
 
-__all__ = ["STRATEGIES", "ON_ERROR", "check_strategy", "run_folds"]
+__all__ = ["STRATEGIES", "ON_ERROR", "check_on_error", "check_strategy", "run_folds"]
 
 STRATEGIES = ("auto", "fused", "sequential")
 ON_ERROR = ("raise", "skip")
@@ -89,6 +89,19 @@ def _fused(build_fn: Callable, data: FoldData, tasks: list[FoldTask], config: Fi
     if checkpoints is not None:
         checkpoints.remove()  # every fold it held is saved now
     return done
+
+
+def check_on_error(on_error: Any) -> None:
+    """Raise unless ``on_error`` is ``"raise"`` or ``"skip"``.
+
+    Examples
+    --------
+    >>> check_on_error("ignore")
+    Traceback (most recent call last):
+    ...
+    ValueError: Invalid `on_error`. Expected one of 'raise', 'skip'. Received: on_error='ignore'
+    """
+    check_choice("on_error", on_error, ON_ERROR)
 
 
 def check_strategy(strategy: Any, executor: Executor | None) -> None:

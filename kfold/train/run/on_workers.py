@@ -10,8 +10,8 @@ from kfold.executors.base import Executor, TaskError
 from kfold.results.outcome import FoldOutcome
 from kfold.train.fold import FitConfig, FoldData, FoldTask, run_fold
 from kfold.train.fused import check_fusable
-from kfold.train.progress import FoldProgress, run_view
-from kfold.train.strategy import _Finish, run_folds
+from kfold.train.run.progress import FoldProgress, run_view
+from kfold.train.run.strategy import _Finish, run_folds
 
 __all__ = ["CandidateFold", "CandidateFolds", "run_candidate_fold", "run_candidate_folds", "on_executor"]
 

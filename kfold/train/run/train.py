@@ -1,4 +1,8 @@
-"""The one path every training takes: :func:`train_runs` trains the missing folds of one cross-validation or of a search's candidates, here or on workers."""
+"""The one path every training takes: :func:`train_runs` trains the missing folds of one cross-validation or of a search's candidates, here or on workers.
+
+:func:`train_run` is that path for one planned run, from the executor it
+opens to the :class:`~kfold.results.cv_result.CVResult`.
+"""
 from __future__ import annotations
 
 import warnings
@@ -8,12 +12,17 @@ from kfold.core.errors import FoldError
 from kfold.core.interrupts import catching_interrupts
 from kfold.core.seeds import user_random_state
 from kfold.executors.base import Executor
+from kfold.executors.factory import open_executor
+from kfold.results.cv_result import CVResult
+from kfold.results.rundir_options import RunDir
 from kfold.train.fused import FusedInterrupted
-from kfold.train.on_workers import on_executor
-from kfold.train.progress import FoldProgress, run_view
-from kfold.train.strategy import run_folds
+from kfold.train.run.on_workers import on_executor
+from kfold.train.run.progress import FoldProgress, run_view
+from kfold.train.run.planned import PlannedRun
+from kfold.train.run.strategy import check_strategy, run_folds
+from kfold.train.travel import check_travel
 
-__all__ = ["train_runs"]
+__all__ = ["train_runs", "train_run"]
 
 
 def _in_process(runs: list, strategy: str, on_error: str, progress: FoldProgress,
@@ -54,7 +63,7 @@ def train_runs(runs: list, executor: Executor, *, strategy: str, on_error: str, 
     another (each fused when it can be); on worker processes or a cluster every
     fold of every run is one task, all sent at once, so no worker waits for a
     candidate to finish. Each outcome goes to its run
-    (:class:`kfold.train.cross_validation.PlannedRun`), which keeps and saves it
+    (:class:`kfold.train.run.planned.PlannedRun`), which keeps and saves it
     the moment it arrives; ``on_run_done(i)`` is called when run ``i`` has all its
     folds. Ctrl-C keeps the finished folds of every run (with a warning) and
     marks the runs ``interrupted``; it is raised again when nothing finished.
@@ -64,7 +73,7 @@ def train_runs(runs: list, executor: Executor, *, strategy: str, on_error: str, 
     --------
     >>> import numpy as np
     >>> from kfold.executors import make_executor
-    >>> from kfold.train.cross_validation import plan_run
+    >>> from kfold.train.run.planned import plan_run
     >>> from kfold.train.keras_fit import doctest_model
     >>> x, y = np.random.rand(8, 2), np.random.rand(8)
     >>> runs = [plan_run(doctest_model, x, y, cv=2, epochs=1, seed=0, verbose=0) for _ in range(2)]
@@ -105,3 +114,29 @@ def _keep_partial(runs: list, progress: FoldProgress) -> bool:
         warnings.warn(f"Interrupted: the result holds only the {kept} folds that finished.",
                       RuntimeWarning, stacklevel=4)
     return bool(kept)
+
+
+def train_run(run: PlannedRun, executor: Any, *, run_dir: RunDir | None, strategy: str, on_error: str,
+              verbose: int) -> CVResult:
+    """Train one planned run (:func:`kfold.cross_validate`'s) on ``executor``; its result.
+
+    Opens the executor (a name, a :class:`kfold.Processes`, ... or an Executor),
+    refuses a strategy or objects that cannot run there, opens the run
+    directory (resuming what it holds) and trains the missing folds.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from kfold.train.run.planned import plan_run
+    >>> from kfold.train.keras_fit import doctest_model
+    >>> run = plan_run(doctest_model, np.random.rand(8, 2), np.random.rand(8), cv=2, epochs=1, seed=0, verbose=0)
+    >>> train_run(run, "sequential", run_dir=None, strategy="auto", on_error="raise", verbose=0).n_folds
+    2
+    """
+    with open_executor(executor) as runner:
+        check_strategy(strategy, runner)
+        check_travel(runner, run.build_fn, return_models=run.config.return_models, preprocess=run.config.preprocess,
+                     callbacks=run.config.callbacks)
+        run.open(run_dir)
+        train_runs([run], runner, strategy=strategy, on_error=on_error, verbose=verbose)
+    return run.result(runner)

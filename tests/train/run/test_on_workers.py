@@ -5,7 +5,7 @@ import numpy as np
 
 import kfold
 from kfold.train.fold import FitConfig, FoldData, FoldTask
-from kfold.train.on_workers import CandidateFolds, run_candidate_folds
+from kfold.train.run.on_workers import CandidateFolds, run_candidate_folds
 
 from conftest import make_regressor
 
