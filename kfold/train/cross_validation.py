@@ -106,7 +106,7 @@ def cross_validate(
         cluster (``kfold.Dask(client)``) or on Ray (``kfold.Ray()``); a name
         means its defaults. Each fold is one task; the same seed gives the
         same histories on every executor. What cannot reach the workers is
-        refused before any training. See docs/parallel.md.
+        refused before any training. See docs/guide/parallel.md.
     **kwargs
         Deprecated spellings, warned about: ``n_jobs``, ``client``, ``devices``,
         ``retries``, ``max_tasks_per_worker`` (now options of ``executor``) and

@@ -104,7 +104,7 @@ def test_cross_validate_gives_identical_histories_on_every_executor(regression_d
 def test_the_default_strategy_gives_identical_histories_on_every_executor(dask_executor, build, features):
     # the MNIST-like model of issue 11 (one hidden Dense(128), softmax, categorical cross-entropy), and an
     # image model, fused without XLA on a CPU in the workers too (with XLA its numbers would differ); its
-    # batches are too small here for TensorFlow's kernels to split their sums by thread (README's exception)
+    # batches are too small here for TensorFlow's kernels to split their sums by thread (the exception docs/guide/parallel.md states)
     # on workers a candidate's folds are one task, trained fused as in this process
     rng = np.random.default_rng(0)
     x, y = rng.random((90, features)).astype("float32"), np.eye(10)[np.arange(90) % 10]  # 9 of each class
