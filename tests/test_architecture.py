@@ -124,14 +124,10 @@ def test_engines_know_neither_training_nor_searching():
 
 
 def test_the_fused_runner_talks_to_the_engine_only_through_its_interface():
-    """``kfold.train`` imports ``kfold.engines`` (the interface), never an engine's own modules.
-
-    The one exception: the sequential path frees what TensorFlow traced for ``model.fit``.
-    """
-    allowed = {"kfold.train.keras_fit": {"kfold.engines.tensorflow", "kfold.engines.tensorflow.custom_gradients"}}
+    """``kfold.train`` imports ``kfold.engines`` (the interface), never an engine's own modules."""
     for name, deps in GRAPH.items():
         if name.startswith("kfold.train"):
-            inner = {d for d in deps if d.startswith("kfold.engines.")} - allowed.get(name, set())
+            inner = {d for d in deps if d.startswith("kfold.engines.")}
             assert not inner, f"{name} imports {sorted(inner)}"
 
 

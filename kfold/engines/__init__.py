@@ -6,6 +6,6 @@ backend (TensorFlow: :mod:`kfold.engines.tensorflow`).
 """
 
 from kfold.engines.base import FusedEngine, FusedFold, FusedSession, GraphSharing, NotFusable
-from kfold.engines.select import get_engine
+from kfold.engines.select import forget_fit_traces, get_engine
 
-__all__ = ["FusedEngine", "FusedFold", "FusedSession", "GraphSharing", "NotFusable", "get_engine"]
+__all__ = ["FusedEngine", "FusedFold", "FusedSession", "GraphSharing", "NotFusable", "get_engine", "forget_fit_traces"]

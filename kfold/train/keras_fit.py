@@ -24,7 +24,7 @@ from kfold.core.backend import batches_dataset, import_keras
 from kfold.core.checks import Described, fail, message
 from kfold.core.seeds import seed_keras
 from kfold.data.arrays import n_samples, to_tensors, validation_batch_size
-from kfold.engines.tensorflow.custom_gradients import forget_traced
+from kfold.engines import forget_fit_traces
 from kfold.results.history import records_to_history
 from kfold.core.interrupts import check_interrupt, deferring_interrupts
 
@@ -268,7 +268,7 @@ def train_model(model: Any, x: Any, y: Any, sample_weight: Any = None, *, epochs
     model.fit(dataset, epochs=epochs, steps_per_epoch=steps, callbacks=[*callbacks, stop_on_nan(), logger],
               verbose=verbose, shuffle=False, **kwargs)
     # traced: fit's steps (and all their graphs hold) may go with the model
-    forget_traced(model.train_function, model.test_function)
+    forget_fit_traces(model)
     return records_to_history(records)
 
 
