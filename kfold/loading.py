@@ -5,15 +5,15 @@ import os
 from pathlib import Path
 from typing import Any
 
-from kfold.core.checks import Described, fail
-from kfold.results.cv_result import CVResult
-from kfold.results.ensemble import ENSEMBLE_FILE, FoldEnsemble
-from kfold.results.rundir import load_run, read_manifest
-from kfold.results.saving import read_result_file
-from kfold.search.learning_curve import LearningCurveResult
-from kfold.search.nested import NestedResult
-from kfold.search.rundir import load_search
-from kfold.search.search_result import SearchResult
+from kfold.core import Described, fail
+from kfold.results import CVResult
+from kfold.results import ENSEMBLE_FILE, FoldEnsemble
+from kfold.results import load_run, read_manifest
+from kfold.results import read_result_file
+from kfold.search import LearningCurveResult
+from kfold.search import NestedResult
+from kfold.search import load_search
+from kfold.search import SearchResult
 
 __all__ = ["load"]
 

@@ -149,7 +149,8 @@ def tensorflow_uses(path: Path) -> list[str]:
         elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
             if node.module.split(".")[0] == "tensorflow" or node.module.startswith("keras.src"):
                 found.append(node.module)
-            found += [a.name for a in node.names if a.name == "import_tensorflow"]
+            if path.name != "__init__.py":  # a subpackage re-exporting the adapter's name does not use it
+                found += [a.name for a in node.names if a.name == "import_tensorflow"]
         elif isinstance(node, ast.Attribute) and node.attr in PRIVATE_ATTRIBUTES:
             found.append(node.attr)
         elif isinstance(node, ast.Name) and node.id == "import_tensorflow":
@@ -160,6 +161,7 @@ def tensorflow_uses(path: Path) -> list[str]:
 def test_the_tensorflow_check_sees_what_it_should():
     sample = PACKAGE.parent / "kfold" / "engines" / "tensorflow" / "prepare.py"
     assert {"_symbolic_build", "_flatten_layers", "import_tensorflow"} <= set(tensorflow_uses(sample))
+    assert "import_tensorflow" not in tensorflow_uses(PACKAGE / "core" / "__init__.py")  # re-exported, not used
 
 
 @pytest.mark.parametrize("name", sorted(n for n in MODULES if not n.startswith(TENSORFLOW_ALLOWED)))
@@ -214,7 +216,10 @@ def test_private_names_stay_in_their_subpackage(name):
 
 # (importer, imported): modules of the first import names of the second only from the package itself
 # (``from kfold.train import plan_folds``), and only names in its ``__all__``, never from its modules.
-SEAMS = [("search", "train")]
+# Every pair of distinct subpackages (and the top-level modules, such as kfold.loading, as importers).
+SUBPACKAGES = sorted(p.parent.name for p in PACKAGE.glob("*/__init__.py"))
+TOP_MODULES = sorted(n.split(".")[1] for n in MODULES if n.count(".") == 1 and n.split(".")[1] not in SUBPACKAGES)
+SEAMS = [(a, b) for a in SUBPACKAGES + TOP_MODULES for b in SUBPACKAGES if a != b]
 
 
 def _imports_of(name: str) -> list[tuple[int, str, list[str]]]:
@@ -243,9 +248,18 @@ def seam_violations(importer: str, imported: str) -> list[str]:
     return wrong
 
 
-def test_seam_check_sees_imports_from_modules():
-    # cli imports kfold.search's modules (cli -> search is not a seam yet): the check sees it
-    assert any("imports from kfold.search." in v for v in seam_violations("cli", "search"))
+def test_seam_check_sees_imports_from_modules(tmp_path, monkeypatch):
+    module = tmp_path / "probe.py"
+    module.write_text("from kfold.search.plots import plot_search\nfrom kfold.search import _student_t\n")
+    monkeypatch.setitem(MODULES, "kfold.cli.probe", module)
+    wrong = seam_violations("cli", "search")
+    assert any("kfold.cli.probe:1 imports from kfold.search.plots" in v for v in wrong), wrong
+    assert any("kfold.cli.probe:2 imports _student_t" in v for v in wrong), wrong
+
+
+def test_every_pair_of_subpackages_is_a_seam():
+    assert ("search", "train") in SEAMS and ("train", "engines") in SEAMS and ("loading", "results") in SEAMS
+    assert len(SEAMS) >= len(SUBPACKAGES) * (len(SUBPACKAGES) - 1)
 
 
 @pytest.mark.parametrize("importer, imported", SEAMS)

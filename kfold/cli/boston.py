@@ -11,7 +11,7 @@ import argparse
 import time
 from typing import Any
 
-from kfold.core.backend import import_keras
+from kfold.core import import_keras
 
 __all__ = ["build_book_model", "run_boston", "add_boston_arguments", "use_matplotlib_agg"]
 

@@ -14,11 +14,11 @@ from typing import Any
 
 from kfold.cli.boston import use_matplotlib_agg
 from kfold.loading import load
-from kfold.results.cv_result import CVResult
-from kfold.results.plotting import plot_history
-from kfold.search.nested import NestedResult
-from kfold.search.plots import plot_search
-from kfold.search.search_result import SearchResult
+from kfold.results import CVResult
+from kfold.results import plot_history
+from kfold.search import NestedResult
+from kfold.search import plot_search
+from kfold.search import SearchResult
 
 __all__ = ["add_show_arguments", "add_plot_arguments", "run_show", "run_plot", "load_saved"]
 

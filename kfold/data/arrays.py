@@ -12,8 +12,8 @@ import numpy as np
 
 import warnings
 
-from kfold.core.checks import Described, check_choice, fail
-from kfold.core.backend import as_tensor
+from kfold.core import Described, check_choice, fail
+from kfold.core import as_tensor
 
 __all__ = ["leaves", "check_finite", "as_arrays", "n_samples", "take", "map_arrays", "check_same_length",
            "check_numeric_targets", "to_tensors", "validation_batch_size"]

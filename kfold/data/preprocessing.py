@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from kfold.core.checks import fail
+from kfold.core import fail
 
 __all__ = ["Standardize", "check_preprocess", "fit_preprocess", "apply_preprocess"]
 

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from kfold.core.checks import Described, check_fraction, fail
+from kfold.core import Described, check_fraction, fail
 
 __all__ = ["load_boston_housing", "load_sonar", "load_mnist_5k"]
 

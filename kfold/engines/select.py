@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from kfold.core.backend import import_keras
+from kfold.core import import_keras
 from kfold.engines.base import FusedEngine, NotFusable
 
 __all__ = ["get_engine", "forget_fit_traces", "ENGINES"]

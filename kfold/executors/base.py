@@ -27,7 +27,7 @@ import pickle
 from typing import Any, Callable, Iterable, Iterator
 
 from kfold.executors.worker import RAISED, RESULT
-from kfold.core.errors import FoldError
+from kfold.core import FoldError
 
 __all__ = ["EXECUTORS", "Executor", "SequentialExecutor", "TaskError", "TaskFailedError",
            "receive"]

@@ -5,7 +5,7 @@ import contextlib
 import warnings
 from typing import Any, Iterator
 
-from kfold.core.checks import fail
+from kfold.core import fail
 from kfold.executors.base import EXECUTORS, Executor, SequentialExecutor
 from kfold.executors.options import check_n_jobs, resolve_devices
 from kfold.executors.specs import _SPECS, ExecutorSpec, Processes, Ray, spec_from_keywords

@@ -6,8 +6,8 @@ import os
 from types import ModuleType
 from typing import Any
 
-from kfold.core.backend import gpu_count
-from kfold.core.checks import fail
+from kfold.core import gpu_count
+from kfold.core import fail
 from kfold.executors.worker import device_env
 
 __all__ = ["import_optional", "check_n_jobs", "visible_gpus", "resolve_devices", "check_retries",

@@ -16,7 +16,7 @@ import sys
 import tempfile
 from typing import Any
 
-from kfold.core.backend import limit_loaded_threads
+from kfold.core import limit_loaded_threads
 from kfold.executors.slots import claim_slot
 
 __all__ = ["WorkerSettings", "WorkerSetup", "SETUP", "thread_env", "parse_device", "device_env", "worker_env",

@@ -15,7 +15,7 @@ from __future__ import annotations
 import numbers
 from typing import Any
 
-from kfold.core.checks import fail
+from kfold.core import fail
 from kfold.executors.options import check_client, check_max_tasks_per_worker, check_n_jobs, check_retries
 
 __all__ = ["ExecutorSpec", "Processes", "Dask", "Ray", "spec_from_keywords"]

@@ -15,7 +15,7 @@ import os
 import traceback
 from typing import Any, Callable
 
-from kfold.core.seeds import own_thread_stream
+from kfold.core import own_thread_stream
 from kfold.executors.setup import (WorkerSettings, device_env, loky_initializer, parse_device, setup_worker,
                                    thread_env, worker_env)
 from kfold.executors.slots import claim_slot

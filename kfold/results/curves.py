@@ -33,7 +33,7 @@ from typing import Any
 
 import numpy as np
 
-from kfold.core.checks import check_choice, check_fraction, fail
+from kfold.core import check_choice, check_fraction, fail
 
 __all__ = ["smooth_curve", "mean_curve", "std_curve", "sem_curve", "best_epoch", "EpochSelection"]
 

@@ -8,8 +8,8 @@ import numpy as np
 
 from kfold.results.history import CVHistory
 from kfold.results.saving import Saved
-from kfold.split.codec import folds_from_json, folds_to_json
-from kfold.split.check import folds_hash
+from kfold.split import folds_from_json, folds_to_json
+from kfold.split import folds_hash
 from kfold.results.curves import best_epoch, check_ddof, fold_std
 from kfold.results.predictions import oof_array, predictions_from_json, predictions_to_json
 from kfold.results.scores import HeldOutScores

@@ -31,11 +31,11 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from kfold.core.backend import import_keras
-from kfold.core.checks import Described, check_choice, fail
-from kfold.core.files import package_versions, write_json
-from kfold.data.arrays import take
-from kfold.data.preprocessing import Standardize, apply_preprocess, fit_preprocess
+from kfold.core import import_keras
+from kfold.core import Described, check_choice, fail
+from kfold.core import package_versions, write_json
+from kfold.data import take
+from kfold.data import Standardize, apply_preprocess, fit_preprocess
 from kfold.results.predictions import predict_rows, quiet_retracing
 
 __all__ = ["FoldEnsemble", "ENSEMBLE_FILE", "METHODS"]
@@ -162,7 +162,7 @@ class FoldEnsemble:
         training rows of ``x``, which gives the run's statistics back for a
         deterministic step such as :class:`kfold.Standardize`.
         """
-        from kfold.split.codec import folds_from_json
+        from kfold.split import folds_from_json
 
         folder = Path(path)
         try:  # read here, not through results.rundir (which imports the results this module serves)

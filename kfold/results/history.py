@@ -12,7 +12,7 @@ from typing import Any, Iterable, Mapping, Sequence
 
 import numpy as np
 
-from kfold.core.checks import fail
+from kfold.core import fail
 
 __all__ = ["CVHistory", "records_to_history"]
 

@@ -6,7 +6,7 @@ from typing import Any, Iterable, Sequence
 
 import numpy as np
 
-from kfold.core.errors import FoldError
+from kfold.core import FoldError
 from kfold.results.cv_result import CVResult
 from kfold.results.history import CVHistory
 

@@ -23,8 +23,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from kfold.core.checks import check_choice, fail
-from kfold.core.deprecation import renamed_keywords
+from kfold.core import check_choice, fail
+from kfold.core import renamed_keywords
 from kfold.results.curves import (
     check_skip, check_smooth, _curves, fold_stats, _history, best_epoch, smooth_curve,
 )

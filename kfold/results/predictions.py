@@ -22,7 +22,7 @@ from typing import Any, Iterator, Sequence
 
 import numpy as np
 
-from kfold.core.checks import Described, fail
+from kfold.core import Described, fail
 
 __all__ = ["quiet_retracing", "predict_rows", "oof_array", "check_partition", "predictions_to_json", "predictions_from_json",
            "save_predictions", "load_predictions"]

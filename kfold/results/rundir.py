@@ -28,13 +28,13 @@ from typing import Any
 
 import numpy as np
 
-from kfold.core.checks import Described, fail
-from kfold.core.files import write_json
-from kfold.data.arrays import leaves
-from kfold.split.codec import folds_from_json, folds_to_json
+from kfold.core import Described, fail
+from kfold.core import write_json
+from kfold.data import leaves
+from kfold.split import folds_from_json, folds_to_json
 from kfold.results.outcome import FoldOutcome, collect, outcome_from_dict, outcome_to_dict
 from kfold.results.predictions import load_predictions, save_predictions
-from kfold.split.check import folds_hash
+from kfold.split import folds_hash
 
 __all__ = ["MANIFEST", "ManifestDir", "RunFolder", "finished_folds", "data_hash", "cv_manifest", "read_manifest",
            "load_run", "check_writable"]

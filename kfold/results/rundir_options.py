@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from kfold.core.checks import check_bool, check_path, check_positive_int, fail
+from kfold.core import check_bool, check_path, check_positive_int, fail
 
 __all__ = ["RunDir", "as_run_dir"]
 

@@ -11,8 +11,8 @@ import os
 from pathlib import Path
 from typing import ClassVar, TypeVar
 
-from kfold.core.checks import Described, fail
-from kfold.core.files import write_json
+from kfold.core import Described, fail
+from kfold.core import write_json
 
 __all__ = ["Saved", "read_result_file"]
 

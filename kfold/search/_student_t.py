@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import math
 
-from kfold.core.checks import fail
+from kfold.core import fail
 
 __all__ = ["betainc", "t_cdf", "t_two_sided_p", "t_ppf"]
 

@@ -6,8 +6,8 @@ import dataclasses
 import warnings
 from typing import Any, Callable, Iterator
 
-from kfold.core.errors import FoldError
-from kfold.data.arrays import n_samples
+from kfold.core import FoldError
+from kfold.data import n_samples
 from kfold.search.candidates import bind, plain
 from kfold.search.refit import refit_epochs_for
 from kfold.search.search_result import SearchResult

@@ -24,8 +24,8 @@ from typing import Any, Callable
 
 import numpy as np
 
-from kfold.core.checks import Described, check_positive_int, fail
-from kfold.core.backend import import_keras
+from kfold.core import Described, check_positive_int, fail
+from kfold.core import import_keras
 from kfold.train import RESERVED_FIT_KWARGS, check_build_fn
 
 __all__ = ["parameter_grid", "sample_parameters", "Routed", "route", "check_candidates",

@@ -27,7 +27,7 @@ from typing import Any
 
 import numpy as np
 
-from kfold.core.checks import Described, check_fraction, fail
+from kfold.core import Described, check_fraction, fail
 from kfold.search._student_t import t_ppf, t_two_sided_p
 
 __all__ = ["Comparison", "compare", "fold_values", "resampling_design"]

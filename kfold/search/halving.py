@@ -24,16 +24,16 @@ from typing import Any, Callable
 
 import numpy as np
 
-from kfold.core.checks import check_positive_int, fail
-from kfold.core.files import write_json
-from kfold.core.seeds import resolve_seed
-from kfold.results.curves import resolve_mode
+from kfold.core import check_positive_int, fail
+from kfold.core import write_json
+from kfold.core import resolve_seed
+from kfold.results import resolve_mode
 from kfold.search.candidates import parameter_grid, plain, sample_parameters
 from kfold.search.rundir import ROUNDS_FILE
 from kfold.search.search_result import SearchResult
 from kfold.search.searches import run_search
 from kfold.search.stepwise import Stepwise, check_stepwise, finished_curves, record_stop, running_score
-from kfold.results.rundir_options import RunDir
+from kfold.results import RunDir
 from kfold.train import pop_run_options, train_runs
 
 __all__ = ["halving_schedule", "halving_search"]

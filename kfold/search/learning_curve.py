@@ -26,12 +26,12 @@ from typing import Any, Callable, ClassVar
 
 import numpy as np
 
-from kfold.core.checks import Described, fail
-from kfold.core.seeds import resolve_seed
-from kfold.data.arrays import as_arrays, n_samples
-from kfold.results.cv_result import CVResult
-from kfold.results.history import CVHistory
-from kfold.results.saving import Saved
+from kfold.core import Described, fail
+from kfold.core import resolve_seed
+from kfold.data import as_arrays, n_samples
+from kfold.results import CVResult
+from kfold.results import CVHistory
+from kfold.results import Saved
 from kfold.train import cross_validate, plan_folds, pop_run_options
 
 __all__ = ["translate_train_sizes", "learning_curve", "LearningCurveResult"]

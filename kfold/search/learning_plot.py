@@ -18,8 +18,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from kfold.core.checks import check_choice
-from kfold.results.plotting import new_axes
+from kfold.core import check_choice
+from kfold.results import new_axes
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes

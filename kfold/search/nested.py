@@ -22,18 +22,18 @@ from typing import Any, Callable, ClassVar
 
 import numpy as np
 
-from kfold.core.checks import check_choice
-from kfold.data.arrays import as_arrays, check_numeric_targets, n_samples, take
+from kfold.core import check_choice
+from kfold.data import as_arrays, check_numeric_targets, n_samples, take
 from kfold.search.candidates import check_candidates, parameter_grid, plain, sample_parameters
-from kfold.executors.factory import open_executor
+from kfold.executors import open_executor
 from kfold.search.searches import describe_cv, run_search
 from kfold.search.search_result import SearchResult, Table, objects_column
-from kfold.results.saving import Saved
-from kfold.split.codec import folds_from_json, folds_to_json
-from kfold.core.seeds import resolve_seed
+from kfold.results import Saved
+from kfold.split import folds_from_json, folds_to_json
+from kfold.core import resolve_seed
 from kfold.train import plan_folds, run_options
-from kfold.split.check import check_cv, folds_hash
-from kfold.results.curves import fold_std
+from kfold.split import check_cv, folds_hash
+from kfold.results import fold_std
 
 __all__ = ["NestedResult", "nested_cross_validate"]
 

@@ -21,13 +21,13 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from kfold.core.checks import Described, check_choice, fail
-from kfold.results.plotting import BANDS, metric_label, new_axes, mean_line, save_figure, spread_line
-from kfold.results.curves import check_skip, check_smooth, resolve_mode
-from kfold.results.history import CVHistory
-from kfold.results.cv_result import CVResult
+from kfold.core import Described, check_choice, fail
+from kfold.results import BANDS, metric_label, new_axes, mean_line, save_figure, spread_line
+from kfold.results import check_skip, check_smooth, resolve_mode
+from kfold.results import CVHistory
+from kfold.results import CVResult
 from kfold.search.search_result import SearchResult
-from kfold.split.splitters import KFold
+from kfold.split import KFold
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes

@@ -19,8 +19,8 @@ from typing import Any, Callable
 
 import numpy as np
 
-from kfold.core.checks import check_positive_int, fail
-from kfold.results.curves import fold_stats, resolve_mode
+from kfold.core import check_positive_int, fail
+from kfold.results import fold_stats, resolve_mode
 from kfold.search.stepwise import Stepwise, check_stepwise, smoothed_mean
 
 __all__ = ["MedianPruner", "check_pruner", "pruned_trainer"]

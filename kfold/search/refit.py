@@ -5,7 +5,7 @@ from typing import Any
 
 import numpy as np
 
-from kfold.core.checks import check_choice, check_positive_int
+from kfold.core import check_choice, check_positive_int
 
 __all__ = ["REFIT_POLICIES", "refit_epochs_for"]
 

@@ -29,16 +29,16 @@ from typing import Any
 import numpy as np
 
 
-from kfold.core.checks import Described, fail
-from kfold.split.codec import folds_from_json, folds_to_json
+from kfold.core import Described, fail
+from kfold.split import folds_from_json, folds_to_json
 from kfold.search.candidates import plain
-from kfold.core.errors import FoldError
-from kfold.results.rundir import MANIFEST, ManifestDir, load_run, read_manifest
-from kfold.core.files import package_versions
-from kfold.split.check import folds_hash
+from kfold.core import FoldError
+from kfold.results import MANIFEST, ManifestDir, load_run, read_manifest
+from kfold.core import package_versions
+from kfold.split import folds_hash
 from kfold.search.candidates import bind
-from kfold.results.rundir import data_hash
-from kfold.data.arrays import as_arrays, n_samples
+from kfold.results import data_hash
+from kfold.data import as_arrays, n_samples
 from kfold.search.refit import refit_epochs_for
 from kfold.search.search_result import SearchResult
 

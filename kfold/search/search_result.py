@@ -18,12 +18,12 @@ from typing import Any, Callable, ClassVar
 
 import numpy as np
 
-from kfold.core.checks import fail
+from kfold.core import fail
 from kfold.search.candidates import plain
 from kfold.search.comparison import compare
-from kfold.results.curves import EpochSelection, fold_stats, resolve_mode
-from kfold.results.cv_result import CVResult
-from kfold.results.saving import Saved
+from kfold.results import EpochSelection, fold_stats, resolve_mode
+from kfold.results import CVResult
+from kfold.results import Saved
 
 __all__ = ["SearchResult", "Table"]
 

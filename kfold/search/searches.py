@@ -21,17 +21,17 @@ from typing import Any, Callable
 
 import numpy as np
 
-from kfold.core.checks import check_bool, check_choice, fail
+from kfold.core import check_bool, check_choice, fail
 from kfold.search.candidates import bind, check_candidates, parameter_grid, plain, sample_parameters
-from kfold.split.check import PredefinedSplits, folds_hash
-from kfold.executors.factory import open_executor
-from kfold.results.curves import RULES, MODES, check_smooth
+from kfold.split import PredefinedSplits, folds_hash
+from kfold.executors import open_executor
+from kfold.results import RULES, MODES, check_smooth
 from kfold.search.refit import REFIT_POLICIES
 from kfold.search.search_result import SearchResult
 from kfold.train import (check_callbacks, check_inputs, check_on_error, check_strategy, plan_folds,
                          pop_run_options, run_options, sharing_graphs)
-from kfold.core.memory import release_memory
-from kfold.core.seeds import resolve_seed
+from kfold.core import release_memory
+from kfold.core import resolve_seed
 from kfold.search.rundir import open_search_dir
 from kfold.search._training import (SearchSettings, _naming_candidate, executor_here, finished_candidates,
                                     plan_candidates, refit_best, train_candidates)

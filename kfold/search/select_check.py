@@ -12,11 +12,11 @@ from typing import Any, Callable
 
 import numpy as np
 
-from kfold.core.checks import fail
-from kfold.core.seeds import user_random_state
-from kfold.data.arrays import n_samples, take
-from kfold.data.preprocessing import fit_preprocess
-from kfold.results.rundir import finished_folds
+from kfold.core import fail
+from kfold.core import user_random_state
+from kfold.data import n_samples, take
+from kfold.data import fit_preprocess
+from kfold.results import finished_folds
 from kfold.train import build_model
 
 __all__ = ["logged_keys", "saved_keys", "check_select"]

@@ -21,12 +21,12 @@ from typing import Any
 
 import numpy as np
 
-from kfold.core.checks import fail
-from kfold.core.errors import FoldError
-from kfold.core.files import write_json
-from kfold.core.seeds import user_random_state
-from kfold.results.curves import best_epoch, fold_stats, smooth_curve
-from kfold.results.outcome import FoldOutcome
+from kfold.core import fail
+from kfold.core import FoldError
+from kfold.core import write_json
+from kfold.core import user_random_state
+from kfold.results import best_epoch, fold_stats, smooth_curve
+from kfold.results import FoldOutcome
 from kfold.search.rundir import STOP_FILE
 from kfold.train import ContinuedFolds, NotFusable, active_pool, non_finite_loss, search_pool
 

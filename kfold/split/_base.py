@@ -12,8 +12,8 @@ from typing import Any, Iterator
 
 import numpy as np
 
-from kfold.core.checks import Described, fail
-from kfold.data.arrays import check_same_length, n_samples
+from kfold.core import Described, fail
+from kfold.data import check_same_length, n_samples
 
 __all__ = [
     "BaseSplitter",

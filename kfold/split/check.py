@@ -15,8 +15,8 @@ from typing import Any
 
 import numpy as np
 
-from kfold.core.checks import Described, fail
-from kfold.data.arrays import n_samples as count_samples
+from kfold.core import Described, fail
+from kfold.data import n_samples as count_samples
 from kfold.split._base import BaseSplitter, Folds, is_class_target
 from kfold.split.splitters import KFold, StratifiedKFold
 

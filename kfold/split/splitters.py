@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from kfold.core.checks import fail
+from kfold.core import fail
 from kfold.split._base import (
     BaseSplitter,
     Folds,

@@ -18,7 +18,7 @@ import os
 import pickle
 from typing import Any, Sequence
 
-from kfold.core.backend import import_keras, profiles_batches
+from kfold.core import import_keras, profiles_batches
 
 __all__ = ["PATH_ATTRIBUTES", "BATCH_HOOKS", "fill_paths", "batch_hook", "callback_state",
            "resume_callback"]

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any, Callable, Sequence
 
-from kfold.results.cv_result import CVResult
+from kfold.results import CVResult
 from kfold.train.run.options import run_options
 from kfold.train.run.planned import plan_run
 from kfold.train.run.strategy import check_on_error

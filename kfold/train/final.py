@@ -4,10 +4,10 @@ from __future__ import annotations
 import time
 from typing import Any, Callable, NamedTuple
 
-from kfold.core.checks import check_choice
-from kfold.core.seeds import resolve_seed, user_random_state
-from kfold.data.arrays import as_arrays, n_samples
-from kfold.data.preprocessing import apply_preprocess, fit_preprocess
+from kfold.core import check_choice
+from kfold.core import resolve_seed, user_random_state
+from kfold.data import as_arrays, n_samples
+from kfold.data import apply_preprocess, fit_preprocess
 from kfold.train.run.planned import check_inputs
 from kfold.train.fold import FitConfig
 from kfold.train.keras_fit import build_model, check_build_fn, check_callbacks, train_model, validation_batch_size

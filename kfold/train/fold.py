@@ -14,11 +14,11 @@ from typing import Any, Callable
 
 import numpy as np
 
-from kfold.core.checks import check_positive_int, fail
-from kfold.results.outcome import FoldOutcome
-from kfold.results.predictions import predict_rows
-from kfold.data.arrays import take
-from kfold.data.preprocessing import fit_preprocess, apply_preprocess
+from kfold.core import check_positive_int, fail
+from kfold.results import FoldOutcome
+from kfold.results import predict_rows
+from kfold.data import take
+from kfold.data import fit_preprocess, apply_preprocess
 from kfold.train.callbacks import fill_paths
 from kfold.train.keras_fit import RESERVED_FIT_KWARGS, build_model, train_model, validation_batch_size
 

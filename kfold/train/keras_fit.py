@@ -20,13 +20,13 @@ from typing import Any, Callable, Iterator
 
 import numpy as np
 
-from kfold.core.backend import batches_dataset, import_keras
-from kfold.core.checks import Described, fail, message
-from kfold.core.seeds import seed_keras
-from kfold.data.arrays import n_samples, to_tensors, validation_batch_size
+from kfold.core import batches_dataset, import_keras
+from kfold.core import Described, fail, message
+from kfold.core import seed_keras
+from kfold.data import n_samples, to_tensors, validation_batch_size
 from kfold.engines import forget_fit_traces
-from kfold.results.history import records_to_history
-from kfold.core.interrupts import check_interrupt, deferring_interrupts
+from kfold.results import records_to_history
+from kfold.core import check_interrupt, deferring_interrupts
 
 
 __all__ = ["epoch_orders", "check_build_fn", "check_callbacks", "build_model", "train_model", "RESERVED_FIT_KWARGS",

@@ -13,9 +13,9 @@ from typing import Any, Callable
 
 import numpy as np
 
-from kfold.core.seeds import resolve_seed
-from kfold.data.arrays import as_arrays, n_samples
-from kfold.results.predictions import check_partition
+from kfold.core import resolve_seed
+from kfold.data import as_arrays, n_samples
+from kfold.results import check_partition
 from kfold.train.cross_validation import cross_validate
 from kfold.train.run.options import pop_run_options
 from kfold.train.run.planned import plan_folds

@@ -23,9 +23,9 @@ import pickle
 import warnings
 from typing import Any, Callable, NoReturn
 
-from kfold.core.checks import Described, fail
-from kfold.executors.base import Executor, TaskError
-from kfold.executors.worker import LOAD, dumps
+from kfold.core import Described, fail
+from kfold.executors import Executor, TaskError
+from kfold.executors import LOAD, dumps
 
 __all__ = ["check_travel", "check_pickles", "explain_probe_error", "check_model_returns", "keras_reason"]
 

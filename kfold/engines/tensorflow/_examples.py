@@ -5,8 +5,8 @@ from typing import Any
 
 import numpy as np
 
-from kfold.core.backend import import_keras
-from kfold.data.arrays import to_tensors
+from kfold.core import import_keras
+from kfold.data import to_tensors
 
 __all__ = ["tiny_model", "tiny_data"]
 

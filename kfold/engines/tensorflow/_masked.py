@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from kfold.core.backend import import_keras, import_tensorflow
+from kfold.core import import_keras, import_tensorflow
 
 __all__ = ["LOSSES", "METRICS", "metric_fns", "RowScores", "per_row", "step_masks", "masked_epochs", "epoch_logs"]
 

@@ -25,9 +25,9 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from kfold.core.backend import import_tensorflow
-from kfold.core.config import get_config
-from kfold.data.arrays import validation_batch_size
+from kfold.core import import_tensorflow
+from kfold.core import get_config
+from kfold.data import validation_batch_size
 from kfold.engines.tensorflow.graph import EpochGraph
 from kfold.engines.tensorflow.stacked import StackedGraph, stack_reason
 from kfold.engines.tensorflow.submodels import SubmodelGraph, submodel_reason

@@ -24,7 +24,7 @@ from __future__ import annotations
 import types
 from typing import Any, Iterable
 
-from kfold.core.backend import import_tensorflow
+from kfold.core import import_tensorflow
 
 __all__ = ["traced_graphs", "custom_gradients_of", "forget_custom_gradients", "forget_traced"]
 

@@ -14,7 +14,7 @@ from typing import Any, Iterator
 
 import numpy as np
 
-from kfold.core.config import get_config
+from kfold.core import get_config
 from kfold.engines.base import FusedEngine, FusedFold, FusedSession, NotFusable
 from kfold.engines.tensorflow import pool as pools
 from kfold.engines.tensorflow import prepare

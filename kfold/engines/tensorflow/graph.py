@@ -29,7 +29,7 @@ from typing import Any
 
 import numpy as np
 
-from kfold.core.backend import import_tensorflow
+from kfold.core import import_tensorflow
 
 __all__ = ["batch_indices", "TrainsFoldModels", "EpochGraph"]
 

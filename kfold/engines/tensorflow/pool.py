@@ -28,8 +28,8 @@ from typing import Any
 
 import numpy as np
 
-from kfold.core.backend import import_tensorflow
-from kfold.core.config import get_config
+from kfold.core import import_tensorflow
+from kfold.core import get_config
 from kfold.engines.base import FusedFold
 from kfold.engines.tensorflow.choice import epochs_per_call, use_xla
 

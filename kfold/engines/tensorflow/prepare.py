@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from kfold.core.backend import import_keras, import_tensorflow
-from kfold.data.arrays import to_tensors
+from kfold.core import import_keras, import_tensorflow
+from kfold.data import to_tensors
 from kfold.engines.base import FusedFold, NotFusable
 
 __all__ = ["check_model_fusable", "prepare_fold", "check_independent", "build_state", "symbolic_batch"]

@@ -47,7 +47,7 @@ from typing import Any
 
 import numpy as np
 
-from kfold.core.backend import import_keras, import_tensorflow
+from kfold.core import import_keras, import_tensorflow
 from kfold.engines.tensorflow._masked import LOSSES, METRICS, RowScores, epoch_logs, masked_epochs, metric_fns, step_masks
 
 __all__ = ["LOSSES", "METRICS", "OPTIMIZERS", "stack_reason", "StackedGraph"]

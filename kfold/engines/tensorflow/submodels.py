@@ -46,7 +46,7 @@ from typing import Any
 
 import numpy as np
 
-from kfold.core.backend import import_tensorflow
+from kfold.core import import_tensorflow
 from kfold.engines.tensorflow._masked import LOSSES, RowScores, epoch_logs, masked_epochs, metric_fns, step_masks
 from kfold.engines.tensorflow.graph import TrainsFoldModels
 

@@ -25,7 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
-from kfold.core.checks import check_positive_int
+from kfold.core import check_positive_int
 from kfold.engines import FusedEngine, FusedFold, get_engine
 from kfold.train.callbacks import callback_state, resume_callback
 

@@ -22,7 +22,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from kfold.results.outcome import FoldOutcome
+from kfold.results import FoldOutcome
 from kfold.train.fold import FitConfig, FoldData, FoldTask
 from kfold.engines import GraphSharing
 from kfold.train.fused.checkpoint import FusedState, fits

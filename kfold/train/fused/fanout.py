@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import Any, Sequence
 
-from kfold.core.backend import import_keras
+from kfold.core import import_keras
 
 __all__ = ["FoldCallbacks"]
 

@@ -15,8 +15,8 @@ from typing import Any, Callable
 
 import numpy as np
 
-from kfold.data.arrays import n_samples, take
-from kfold.data.preprocessing import apply_preprocess, fit_preprocess
+from kfold.data import n_samples, take
+from kfold.data import apply_preprocess, fit_preprocess
 from kfold.engines import FusedEngine, FusedFold, NotFusable, get_engine
 from kfold.train.callbacks import fill_paths
 from kfold.train.fold import FitConfig, FoldData, FoldTask

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from kfold.data.arrays import leaves
+from kfold.data import leaves
 from kfold.train.callbacks import batch_hook
 from kfold.train.fold import FitConfig, FoldData, FoldTask
 

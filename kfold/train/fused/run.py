@@ -44,12 +44,12 @@ from typing import Any, Callable
 
 import numpy as np
 
-from kfold.core.checks import Described, fail
-from kfold.data.arrays import validation_batch_size
+from kfold.core import Described, fail
+from kfold.data import validation_batch_size
 from kfold.engines import FusedEngine, FusedFold, NotFusable, get_engine
-from kfold.results.history import records_to_history
-from kfold.results.outcome import FoldOutcome
-from kfold.results.predictions import predict_rows
+from kfold.results import records_to_history
+from kfold.results import FoldOutcome
+from kfold.results import predict_rows
 from kfold.train.fold import FitConfig, FoldData, FoldTask
 from kfold.train.fused.checkpoint import Checkpoints, fits
 from kfold.train.fused.fanout import FoldCallbacks

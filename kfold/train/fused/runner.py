@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from kfold.core.interrupts import StopAfterEpoch
+from kfold.core import StopAfterEpoch
 from kfold.engines import FusedEngine, FusedFold, FusedSession
 from kfold.train.fold import FitConfig
 from kfold.train.fused.checkpoint import Checkpoints, FusedState, capture, restore

@@ -4,10 +4,10 @@ from __future__ import annotations
 import functools
 from typing import Any, Callable, NamedTuple
 
-from kfold.core.config import config_context, get_config
-from kfold.core.errors import FoldError
-from kfold.executors.base import Executor, TaskError
-from kfold.results.outcome import FoldOutcome
+from kfold.core import config_context, get_config
+from kfold.core import FoldError
+from kfold.executors import Executor, TaskError
+from kfold.results import FoldOutcome
 from kfold.train.fold import FitConfig, FoldData, FoldTask, run_fold
 from kfold.train.fused import check_fusable
 from kfold.train.run.progress import FoldProgress, run_view

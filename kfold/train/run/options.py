@@ -12,9 +12,9 @@ from __future__ import annotations
 import warnings
 from typing import Any
 
-from kfold.core.checks import fail
-from kfold.executors.factory import executor_from_keywords
-from kfold.results.rundir_options import RunDir, as_run_dir
+from kfold.core import fail
+from kfold.executors import executor_from_keywords
+from kfold.results import RunDir, as_run_dir
 
 __all__ = ["EXECUTOR_KEYWORDS", "RUN_DIR_KEYWORDS", "run_options", "pop_run_options"]
 

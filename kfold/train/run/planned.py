@@ -15,17 +15,17 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from kfold.core.checks import Described, check_bool, check_choice, fail, message
-from kfold.core.interrupts import deferring_interrupts
-from kfold.core.files import package_versions
-from kfold.core.seeds import resolve_seed
-from kfold.data.arrays import as_arrays, check_finite, check_numeric_targets, check_same_length, n_samples
-from kfold.data.preprocessing import check_preprocess
-from kfold.results.cv_result import CVResult
-from kfold.results.outcome import FoldOutcome, collect
-from kfold.results.rundir import RunFolder, cv_manifest, data_hash
-from kfold.results.rundir_options import RunDir
-from kfold.split.check import choose_cv, missing_classes, target_type
+from kfold.core import Described, check_bool, check_choice, fail, message
+from kfold.core import deferring_interrupts
+from kfold.core import package_versions
+from kfold.core import resolve_seed
+from kfold.data import as_arrays, check_finite, check_numeric_targets, check_same_length, n_samples
+from kfold.data import check_preprocess
+from kfold.results import CVResult
+from kfold.results import FoldOutcome, collect
+from kfold.results import RunFolder, cv_manifest, data_hash
+from kfold.results import RunDir
+from kfold.split import choose_cv, missing_classes, target_type
 from kfold.train.fold import FitConfig, FoldData, FoldTask, fold_seeds
 from kfold.train.fused.checkpoint import Checkpoints
 from kfold.train.keras_fit import check_build_fn, check_callbacks

@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from kfold.results.scores import held_out_name
+from kfold.results import held_out_name
 
 __all__ = ["FoldProgress", "CandidateProgress", "run_view", "format_scores", "format_seconds"]
 

@@ -19,12 +19,12 @@ import time
 import traceback
 from typing import Any, Callable
 
-from kfold.core.checks import check_choice, fail
-from kfold.executors.base import Executor
+from kfold.core import check_choice, fail
+from kfold.executors import Executor
 from kfold.train.fold import FitConfig, FoldData, FoldTask, non_finite_loss, run_fold
-from kfold.core.errors import FoldError
-from kfold.core.interrupts import deferring_interrupts
-from kfold.results.outcome import FoldOutcome
+from kfold.core import FoldError
+from kfold.core import deferring_interrupts
+from kfold.results import FoldOutcome
 from kfold.train.fused import NotFusable, active_pool, check_fusable, recent_graphs, run_folds_fused
 from kfold.train.run.progress import FoldProgress
 

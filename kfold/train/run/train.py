@@ -8,13 +8,13 @@ from __future__ import annotations
 import warnings
 from typing import Any, Callable
 
-from kfold.core.errors import FoldError
-from kfold.core.interrupts import catching_interrupts
-from kfold.core.seeds import user_random_state
-from kfold.executors.base import Executor
-from kfold.executors.factory import open_executor
-from kfold.results.cv_result import CVResult
-from kfold.results.rundir_options import RunDir
+from kfold.core import FoldError
+from kfold.core import catching_interrupts
+from kfold.core import user_random_state
+from kfold.executors import Executor
+from kfold.executors import open_executor
+from kfold.results import CVResult
+from kfold.results import RunDir
 from kfold.train.fused import FusedInterrupted
 from kfold.train.run.on_workers import on_executor
 from kfold.train.run.progress import FoldProgress, run_view
