@@ -7,16 +7,16 @@ from kfold.executors.factory import executor_from_keywords
 from kfold.executors.worker import LOAD, dumps
 
 __all__ = [
-    'Executor',
-    'SequentialExecutor',
-    'TaskError',
-    'TaskFailedError',
-    'make_executor',
-    'open_executor',
-    'Processes',
-    'Dask',
-    'Ray',
-    'LOAD',
-    'dumps',
-    'executor_from_keywords',
+    "Executor",
+    "SequentialExecutor",
+    "TaskError",
+    "TaskFailedError",
+    "make_executor",
+    "open_executor",
+    "Processes",
+    "Dask",
+    "Ray",
+    "LOAD",
+    "dumps",
+    "executor_from_keywords",
 ]

@@ -9,15 +9,15 @@ from kfold.search.learning_curve import LearningCurveResult
 from kfold.search.rundir import load_search
 
 __all__ = [
-    'grid_search',
-    'random_search',
-    'SearchResult',
-    'Comparison',
-    'compare',
-    'NestedResult',
-    'nested_cross_validate',
-    'plot_search',
-    'plot_search_heatmap',
-    'LearningCurveResult',
-    'load_search',
+    "grid_search",
+    "random_search",
+    "SearchResult",
+    "Comparison",
+    "compare",
+    "NestedResult",
+    "nested_cross_validate",
+    "plot_search",
+    "plot_search_heatmap",
+    "LearningCurveResult",
+    "load_search",
 ]
