@@ -40,3 +40,10 @@ def kfold_settings():
 
     with contextlib.ExitStack() as stack:
         yield lambda **settings: stack.enter_context(kfold.config_context(**settings))
+
+
+def pytest_collection_modifyitems(config, items):
+    """The notebooks run at their quick values, but still take minutes: they belong to the slow tier."""
+    for item in items:
+        if item.path.suffix == ".ipynb":
+            item.add_marker(pytest.mark.slow)
