@@ -14,7 +14,6 @@ import gc
 import inspect
 import itertools
 import math
-import time
 import weakref
 from typing import Any, Callable, Iterator
 
@@ -301,9 +300,3 @@ def doctest_model() -> Any:
     model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
     model.compile(optimizer="sgd", loss="mse")
     return model
-
-
-def timed(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> tuple[Any, float]:
-    """Call ``fn`` and return its result and the seconds it took."""
-    start = time.perf_counter()
-    return fn(*args, **kwargs), time.perf_counter() - start
