@@ -312,7 +312,7 @@ def test_string_labels_are_refused_before_any_training(entry):
     ({"return_models": "no"}, r"Invalid `return_models`. Expected True or False. Received: return_models='no'"),
     ({"overwrite": "no"}, r"Invalid `overwrite`. Expected True or False"),
     ({"save_weights": "yes"}, r"Invalid `save_weights`. Expected True or False"),
-    ({"run_dir": 3}, r"Invalid `run_dir`. Expected None or a folder path"),
+    ({"run_dir": 3}, r"Invalid `run_dir`. Expected None, a folder path \(str or pathlib.Path\) or a kfold.RunDir"),
 ])
 def test_other_arguments_are_checked_before_any_model_is_built(kwargs, match):
     build = Builds()
