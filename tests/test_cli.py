@@ -14,6 +14,7 @@ from kfold.cli import main
 PNG = b"\x89PNG\r\n\x1a\n"
 
 
+@pytest.mark.slow
 def test_boston_command_prints_scores_epoch_and_saves_plot(tmp_path, capsys):
     plot, saved = tmp_path / "curve.png", tmp_path / "result.json"
     status = main(["boston", "--cv", "3", "--epochs", "4", "--skip", "1", "--verbose", "0",
@@ -76,6 +77,7 @@ def saved(tmp_path_factory):
     return root
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", ["cv_run", "cv.json"])
 def test_show_prints_a_saved_cross_validation(saved, name, capsys):
     assert main(["show", str(saved / name), "--key", "val_mae", "--skip", "1"]) == 0

@@ -80,6 +80,7 @@ def interrupt_child(moment: str, run_dir: Path) -> dict:
     return json.loads(out.strip().splitlines()[-1])
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("moment, kept", [
     ("train", 1),                   # in fold 2's model.fit
     ("evaluate", 1),                # in fold 2's model.evaluate
@@ -107,6 +108,7 @@ class InterruptsCandidate2(keras.callbacks.Callback):
             raise KeyboardInterrupt
 
 
+@pytest.mark.slow
 def test_ctrl_c_in_a_search_stops_it_and_returns_the_finished_candidates():
     TRAINED.clear()
     with pytest.warns(RuntimeWarning, match="only the 1 of 3 candidates that finished"):
@@ -162,6 +164,7 @@ def test_read_only_folder_is_refused_before_training(tmp_path, monkeypatch):
     assert build.calls == 0
 
 
+@pytest.mark.slow
 def test_a_failing_save_keeps_the_training_and_the_rerun_trains_only_what_is_missing(tmp_path):
     run_dir, (x, y) = tmp_path / "run", data()
     (run_dir / "folds" / "fold_001.json").mkdir(parents=True)  # fold 2's file cannot be written (even by root)
@@ -185,6 +188,7 @@ def snapshot(folder: Path) -> dict:
     return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
+@pytest.mark.slow
 def test_load_changes_nothing_on_disk_and_names_the_folds_it_leaves_out(tmp_path):
     run_dir, (x, y) = tmp_path / "run", data()
     kfold.cross_validate(Builds(), x, y, cv=3, epochs=1, seed=0, verbose=0, run_dir=run_dir, strategy="sequential")
@@ -217,6 +221,7 @@ def test_select_the_models_do_not_log_is_refused_before_any_candidate_trains():
     assert calls == [2]  # one model built and evaluated on a few rows, none trained
 
 
+@pytest.mark.slow
 def test_select_of_a_compiled_metric_is_accepted():
     search = kfold.grid_search(lambda units: make_regressor(units=units), {"units": [2]}, *data(), cv=2,
                                epochs=1, select="val_mae", seed=0, verbose=0, refit=False)
@@ -226,6 +231,7 @@ def test_select_of_a_compiled_metric_is_accepted():
 # ---------------------------------------------------------------- 5. one callback, not in a list
 
 
+@pytest.mark.slow
 def test_a_single_callback_is_taken_as_a_list_of_one():
     x, y = data()
     stop = keras.callbacks.EarlyStopping(monitor="loss", patience=1)

@@ -100,6 +100,7 @@ _KERAS_ORACLE = textwrap.dedent(
 )
 
 
+@pytest.mark.slow
 def test_boston_identical_to_keras_load_data(uci, empty_keras_home, tmp_path):
     """Keras itself is the oracle: its load_data() on a cache built from the same CSV."""
     cache = write_npz(empty_keras_home / "datasets" / "boston_housing.npz", *uci)

@@ -52,6 +52,7 @@ def run_all(executor, fn, data, tasks):
 
 # ---------------------------------------------------------------- same results everywhere
 
+@pytest.mark.slow
 def test_sequential_processes_and_dask_give_identical_folds(regression_data, dask_executor):
     x, y = regression_data
     tasks = plan_folds(3, len(x), seed=0)
@@ -88,6 +89,7 @@ def assert_same_cv(result, reference):
     assert [val.tolist() for _, val in result.folds] == [val.tolist() for _, val in reference.folds]
 
 
+@pytest.mark.slow
 def test_cross_validate_gives_identical_histories_on_every_executor(regression_data, dask_executor):
     x, y = regression_data
     kwargs = dict(cv=3, epochs=2, batch_size=8, seed=0, verbose=0, preprocess=kfold.Standardize())
@@ -99,6 +101,7 @@ def test_cross_validate_gives_identical_histories_on_every_executor(regression_d
         assert "one fold per task" in result.params["strategy_reason"]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("build, features", [(mnist_like, 16), (small_conv2d, 144)],
                          ids=["mnist-like", "conv2d-without-xla"])
 def test_the_default_strategy_gives_identical_histories_on_every_executor(dask_executor, build, features):
@@ -128,6 +131,7 @@ class CountingProcesses(ProcessExecutor):
         yield from super().run(fn, data, tasks)
 
 
+@pytest.mark.slow
 def test_searches_on_processes_and_dask_match_sequential(regression_data, dask_executor, tmp_path):
     x, y = regression_data
     kwargs = dict(cv=3, epochs=2, batch_size=8, seed=0, verbose=0)
@@ -167,6 +171,7 @@ def test_fused_strategy_with_worker_processes_is_refused(regression_data):
                           strategy="fused", executor=kfold.Processes(n_jobs=2))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", ["processes", "dask"])
 def test_a_fold_failing_in_a_worker_names_its_fold_and_candidate(regression_data, dask_executor, name):
     x, y = regression_data
@@ -253,6 +258,7 @@ def notebook_layer(registered):
     return build
 
 
+@pytest.mark.slow
 def test_notebook_custom_layer_trains_in_workers(regression_data):
     x, y = regression_data
     build = notebook_layer(registered=False)
@@ -332,6 +338,7 @@ def test_a_worker_that_keeps_dying_fails_only_its_fold(tmp_path, name, dask_exec
     assert str(results[2].to_exception()).startswith("Task 2 died with its worker process")
 
 
+@pytest.mark.slow
 def test_a_fold_whose_worker_dies_is_retried_skipped_saved_and_resumed(regression_data, tmp_path):
     x, y = regression_data
     kwargs = dict(cv=uneven_folds(), epochs=1, seed=0, verbose=0)

@@ -37,6 +37,7 @@ def test_recycling_gives_the_same_results():
     assert recycled == kept == {task: 3 ** task for task in tasks}
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("always", [False, True])
 def test_a_killed_worker_with_recycling(tmp_path, always):
     executor = make_executor(kfold.Processes(n_jobs=2, retries=0 if always else 1, max_tasks_per_worker=1))
@@ -79,6 +80,7 @@ def test_an_executor_instance_is_configured_itself():
         make_executor(make_executor(kfold.Processes(n_jobs=2)), max_tasks_per_worker=1)
 
 
+@pytest.mark.slow
 def test_cross_validate_on_recycled_workers_matches_sequential(regression_data):
     x, y = regression_data
     # one fold per task (strategy="sequential"), so each of the 4 tasks lands on a fresh worker

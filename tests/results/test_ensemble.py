@@ -109,6 +109,7 @@ def test_a_result_without_models_says_how_to_get_them(regression_data, tmp_path)
         FoldEnsemble.load(tmp_path)
 
 
+@pytest.mark.slow
 def test_from_run_dir_rebuilds_the_models_and_their_preprocessing(fitted, tmp_path):
     result, x_test, _, x, y = fitted
     kwargs = dict(cv=4, epochs=3, batch_size=8, seed=0, verbose=0, preprocess=kfold.Standardize())

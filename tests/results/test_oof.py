@@ -34,6 +34,7 @@ def fast_learner():
     return model
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("strategy", ["sequential", "fused"])
 def test_oof_equals_each_fold_models_predict_with_restored_weights(regression_data, strategy):
     x, _ = regression_data
@@ -48,6 +49,7 @@ def test_oof_equals_each_fold_models_predict_with_restored_weights(regression_da
         np.testing.assert_array_equal(result.predictions[i], result.oof_predictions[val])
 
 
+@pytest.mark.slow
 def test_fused_and_sequential_give_the_same_oof(regression_data):
     x, y = regression_data
     kwargs = dict(cv=3, epochs=3, batch_size=8, seed=1, verbose=0, preprocess=kfold.Standardize(),
@@ -64,6 +66,7 @@ def executor_names():
     return names
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", executor_names())
 def test_oof_travels_back_from_workers(regression_data, name):
     x, y = regression_data
@@ -78,6 +81,7 @@ def test_oof_travels_back_from_workers(regression_data, name):
     assert_oof_is_each_models_predict(result, x)
 
 
+@pytest.mark.slow
 def test_run_dir_saves_predictions_and_a_resumed_run_has_them(regression_data, tmp_path, monkeypatch):
     x, y = regression_data
     kwargs = dict(cv=4, epochs=2, batch_size=8, seed=0, verbose=0, return_predictions=True,
@@ -134,6 +138,7 @@ def test_predictions_survive_json(regression_data, tmp_path):
     assert kfold.CVResult.from_dict(kfold.CVResult(**{**vars(result), "predictions": None}).to_dict()).predictions is None
 
 
+@pytest.mark.slow
 def test_repeated_splitter_gives_one_full_set_per_repetition(regression_data):
     x, y = regression_data
     cv = kfold.RepeatedKFold(n_splits=4, n_repeats=3, random_state=0)
@@ -147,6 +152,7 @@ def test_repeated_splitter_gives_one_full_set_per_repetition(regression_data):
                                   oof)
 
 
+@pytest.mark.slow
 def test_multi_output_model_gives_a_dict():
     import keras
 
@@ -171,6 +177,7 @@ def test_multi_output_model_gives_a_dict():
             np.testing.assert_allclose(oof[name][val], own[name], rtol=1e-6, atol=1e-6)
 
 
+@pytest.mark.slow
 def test_a_failed_fold_leaves_its_rows_nan(regression_data):
     x, y = regression_data
     calls = []

@@ -47,6 +47,7 @@ def test_schedule():
         halving_schedule(4, 10, min_epochs=11)
 
 
+@pytest.mark.slow
 def test_each_round_keeps_the_best_third_by_the_stated_rule(search):
     rounds = search.rounds
     assert [(r["epochs"], len(r["candidates"]), len(r["kept"])) for r in rounds] == [(1, 9, 3), (3, 3, 1), (9, 1, 1)]
@@ -105,6 +106,7 @@ def test_plot_draws_stopped_curves_to_where_they_end(search):
     assert sorted(set(ends.values())) == [1, 3, 9]  # cut after rounds 1 and 2, the winner to the end
 
 
+@pytest.mark.slow
 def test_random_candidates_early_stopping_and_smoothing():
     import keras
     x, y = linear_data()
@@ -174,6 +176,7 @@ def test_on_workers_each_round_trains_from_the_start_and_cuts_by_the_rule():
     assert "each round trained from the start" in results[0].params["strategy_reason"]
 
 
+@pytest.mark.slow
 def test_on_worker_processes_the_rounds_and_curves_are_those_of_any_executor():
     x, y = linear_data()
     settings = dict(cv=2, epochs=2, factor=2, batch_size=8, seed=0, verbose=0, refit=False)
@@ -205,6 +208,7 @@ class Interrupt:
         return _Interrupt()
 
 
+@pytest.mark.slow
 def test_run_dir_resumes_after_a_kill_mid_round_and_loads(tmp_path):
     x, y = linear_data()
     options = dict(cv=2, epochs=9, factor=3, batch_size=8, seed=0, verbose=0, refit=False)

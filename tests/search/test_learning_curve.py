@@ -22,6 +22,7 @@ def curve():
     return result, x, cv
 
 
+@pytest.mark.slow
 def test_every_size_trains_on_the_same_folds_with_the_stated_sizes(curve):
     result, x, cv = curve
     folds = list(cv.split(x))
@@ -89,6 +90,7 @@ def test_sizes_translate_as_in_scikit_learn(sizes):
     np.testing.assert_array_equal(mine, expected)
 
 
+@pytest.mark.slow
 def test_absolute_counts_and_duplicates(regression_data):
     x, y = regression_data
     with pytest.warns(RuntimeWarning, match=r"Removed duplicate entries from train_sizes: 2 sizes instead of 3"):

@@ -30,6 +30,7 @@ def synthetic_nested():
                         list(KFold(2).split(range(12))), {"seed": 0})
 
 
+@pytest.mark.slow
 def test_nested_structure_with_training(regression_data):
     x, y = regression_data
     nested = kfold.nested_cross_validate(build, {"units": [2, 4]}, x, y, outer_cv=2,

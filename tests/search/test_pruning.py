@@ -64,6 +64,7 @@ def searches():
     return pruned, full
 
 
+@pytest.mark.slow
 def test_frozen_candidates_are_pruned_after_the_warmup(searches):
     pruned, _ = searches
     assert sorted(pruned.stopped) == [3, 4]
@@ -101,6 +102,7 @@ def test_candidates_not_pruned_are_bitwise_those_of_the_full_grid(searches):
     assert (pruned.best_index, pruned.best_epoch) == (full.best_index, full.best_epoch)
 
 
+@pytest.mark.slow
 def test_one_compiled_graph_per_architecture(searches):
     """2 architectures x 2 learning rates: 2 graphs traced and compiled, not 4; 1 for a grid of learning rates."""
     x, y = linear_data()
@@ -111,6 +113,7 @@ def test_one_compiled_graph_per_architecture(searches):
     assert [s.graph_traces for s in searches] == [1, 1]  # pruned and full: 5 learning rates, one graph
 
 
+@pytest.mark.slow
 def test_random_search_prunes_and_a_pruned_run_dir_resumes(tmp_path):
     x, y = linear_data()
     options = dict(n_iter=4, cv=2, epochs=5, batch_size=8, seed=0, verbose=0, refit=False,

@@ -41,6 +41,7 @@ def alive_when_built(log: list, lr: float) -> list:
     return [(log[j][0], alive) for j, alive in enumerate(log[first][2])]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("release", [True, False])
 def test_the_models_of_a_finished_candidate_are_freed_before_the_next(release, no_automatic_gc, monkeypatch):
     if not release:  # the check can fail: without the release, the cycles of candidate 2's models stay

@@ -60,6 +60,7 @@ def copy(finished, tmp_path):
     return tmp_path / "run"
 
 
+@pytest.mark.slow
 def test_load_returns_the_search_that_wrote_it(tmp_path):
     run_dir = tmp_path / "run"
     ran = search(run_dir, refit=True, select="val_mae", smooth=0.5)
@@ -85,6 +86,7 @@ def test_load_returns_the_search_that_wrote_it(tmp_path):
     np.testing.assert_array_equal(loaded.cv_results["mean_val_mae"], ran.cv_results["mean_val_mae"])
 
 
+@pytest.mark.slow
 def test_resume_computes_only_what_is_missing(finished, copy):
     kept = copy / "candidate_000" / "folds" / "fold_000.json"
     before = kept.stat().st_mtime_ns
@@ -122,6 +124,7 @@ def test_another_search_is_refused_saying_what_differs(copy, change, differs):
     assert CALLS == []  # refused before any training
 
 
+@pytest.mark.slow
 def test_overwrite_starts_fresh(copy):
     fresh = search(kfold.RunDir(copy, overwrite=True), epochs=3)
     assert Counter(CALLS) == {4: 3, 8: 3}
@@ -161,6 +164,7 @@ def test_load_of_an_unfinished_search_keeps_the_finished_candidates(finished, co
         kfold.load(copy)
 
 
+@pytest.mark.slow
 def test_random_search_resumes(tmp_path):
     def run(**kwargs):
         CALLS.clear()

@@ -305,6 +305,7 @@ def build_regressor(units):
     return make_regressor(units=units)
 
 
+@pytest.mark.slow
 def test_grid_search_trains_keeps_every_curve_and_refits(regression_data):
     x, y = regression_data[0][:30], regression_data[1][:30]
     search = kfold.grid_search(build_regressor, {"units": [2, 4], "batch_size": [8]}, x, y, cv=3, epochs=3,
@@ -322,6 +323,7 @@ def test_grid_search_trains_keeps_every_curve_and_refits(regression_data):
     assert search.best_model.predict(x[:4]).shape == (4, 1)
 
 
+@pytest.mark.slow
 def test_fit_prefix_reaches_fit(regression_data):
     x, y = regression_data
     y = (y > 0).astype(int)

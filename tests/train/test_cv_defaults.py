@@ -58,6 +58,7 @@ def test_a_training_part_without_a_validation_class_warns(sorted_labels):
         kfold.train.plan_folds(3, len(y), y, seed=0)
 
 
+@pytest.mark.slow
 def test_the_same_seed_gives_the_same_shuffled_folds(regression_data):
     x, y = regression_data
     cv = kfold.KFold(3, shuffle=True)  # random_state=None

@@ -19,6 +19,7 @@ from reliability_helpers import build, data, run
 HELPERS = Path(__file__).with_name("reliability_helpers.py")
 
 
+@pytest.mark.slow
 def test_killed_run_resumes_to_the_same_result(tmp_path):
     run_dir = tmp_path / "run"
     child = subprocess.run([sys.executable, str(HELPERS), str(run_dir)], capture_output=True, timeout=300)
@@ -34,6 +35,7 @@ def test_killed_run_resumes_to_the_same_result(tmp_path):
     assert kfold.load(run_dir).history == uninterrupted.history
 
 
+@pytest.mark.slow
 def test_damaged_fold_file_is_recomputed(tmp_path):
     first = run(tmp_path / "run")
     path = tmp_path / "run" / "folds" / "fold_001.json"
@@ -44,6 +46,7 @@ def test_damaged_fold_file_is_recomputed(tmp_path):
     assert json.loads(path.read_text())["fold"] == 1
 
 
+@pytest.mark.slow
 def test_finished_run_is_read_back_without_training(tmp_path, monkeypatch):
     first = run(kfold.RunDir(tmp_path / "run", save_weights=True))
     assert len(list((tmp_path / "run" / "folds").glob("*.weights.h5"))) == 0  # no models kept
@@ -52,11 +55,13 @@ def test_finished_run_is_read_back_without_training(tmp_path, monkeypatch):
     assert again.history == first.history and again.params["strategy"] == "none"
 
 
+@pytest.mark.slow
 def test_weights_are_saved_with_the_models(tmp_path):
     run(kfold.RunDir(tmp_path / "run", save_weights=True), return_models=True)
     assert len(list((tmp_path / "run" / "folds").glob("*.weights.h5"))) == 3
 
 
+@pytest.mark.slow
 def test_run_dir_of_another_run_is_refused_then_overwritten(tmp_path):
     run(tmp_path / "run")
     with pytest.raises(ValueError, match=r"Invalid `run_dir`.*settings.epochs: 3 in the run directory, 2 now.*overwrite=True"):
@@ -81,6 +86,7 @@ def diverging_build():
     return model
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("strategy", ["sequential", "auto"])
 def test_nan_loss_fails_the_fold_and_skip_goes_on(strategy):
     diverging_build.calls = 0
@@ -104,6 +110,7 @@ def test_nan_loss_raises_by_default_after_saving_finished_folds(tmp_path):
     assert sorted(f.name for f in (tmp_path / "r" / "folds").glob("*.json")) == ["fold_000.json", "fold_001.json"]
 
 
+@pytest.mark.slow
 def test_a_raising_fold_is_recorded_with_its_traceback():
     calls = []
 
@@ -220,6 +227,7 @@ print(json.dumps(run(None, epochs=4).history.to_dict()))
 """
 
 
+@pytest.mark.slow
 def test_same_seed_same_histories_in_two_processes():
     code = CHILD.format(tests=str(HELPERS.parent))
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"}

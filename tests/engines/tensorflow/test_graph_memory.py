@@ -38,6 +38,7 @@ def data(n=40):
     return x, x @ np.array([1.0, -2.0, 0.5]) + rng.normal(scale=0.1, size=n)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("strategy", ["sequential", "fused"])
 def test_a_finished_run_leaves_no_traced_step_behind(strategy, monkeypatch, kfold_settings):
     kfold_settings(reuse_graphs=False)  # no graph kept for a later run
@@ -68,6 +69,7 @@ def build(lr=0.01, units=2):
     return model
 
 
+@pytest.mark.slow
 def test_a_search_keeps_the_first_architectures_and_frees_the_rest(monkeypatch):
     monkeypatch.setattr(pool, "SEARCH_ARCHITECTURES", 2)
     x, y = data()

@@ -65,6 +65,7 @@ def test_another_seed_reuses_the_graph_and_gets_its_own_numbers(fresh_pool, monk
     assert not np.array_equal(runs[0].history["loss"], runs[1].history["loss"])
 
 
+@pytest.mark.slow
 def test_the_pool_keeps_the_last_architectures_only(fresh_pool, monkeypatch, kfold_settings):
     monkeypatch.setattr(pool, "RECENT_ARCHITECTURES", 2)
     for units in (2, 3, 4):
@@ -76,6 +77,7 @@ def test_the_pool_keeps_the_last_architectures_only(fresh_pool, monkeypatch, kfo
     assert fresh_pool().graphs_made == 4
 
 
+@pytest.mark.slow
 def test_a_slot_in_use_is_not_lent_and_a_failed_run_frees_its_slot(fresh_pool):
     import keras
 
@@ -131,6 +133,7 @@ def test_garbage_is_collected_at_most_once_a_minute(monkeypatch):
     assert schedule.due()
 
 
+@pytest.mark.slow
 def test_a_function_of_ones_own_defined_again_is_not_mistaken_for_the_old_one(fresh_pool, monkeypatch, kfold_settings):
     """Keras serializes a function of one's own by its name: such models are not pooled."""
     import keras

@@ -55,6 +55,7 @@ def test_the_book_model_is_stacked(data):
     assert isinstance(graph, StackedGraph)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("optimizer", ["rmsprop", "adam", "sgd"])
 def test_stacked_equals_generic_to_rounding_with_a_partial_batch(data, monkeypatch, optimizer):
     x, y = data  # 4 folds of 36 training rows, batch 5: 7 full batches and one of 1 row
@@ -66,6 +67,7 @@ def test_stacked_equals_generic_to_rounding_with_a_partial_batch(data, monkeypat
             np.testing.assert_allclose(np.asarray(va), np.asarray(vb), rtol=1e-4, atol=1e-6)
 
 
+@pytest.mark.slow
 def test_folds_of_different_sizes_with_the_same_steps_are_stacked_and_masked(data, monkeypatch):
     x, y = data  # 46 rows, 4 folds: 34 and 35 training rows, 12 and 11 held out; batch 5: 7 steps each
     stacked, generic = both(dense_stack, FoldData(x[:46], y[:46]), monkeypatch)
@@ -73,6 +75,7 @@ def test_folds_of_different_sizes_with_the_same_steps_are_stacked_and_masked(dat
     assert [int(o.model.optimizer.iterations.numpy()) for o in stacked] == [28] * 4
 
 
+@pytest.mark.slow
 def test_stacked_classifier_equals_generic(data, monkeypatch):
     x, y = data
     labels = (y > np.median(y)).astype("float32")
@@ -82,6 +85,7 @@ def test_stacked_classifier_equals_generic(data, monkeypatch):
     assert {"accuracy", "val_accuracy", "loss", "val_loss"} == set(stacked[0].history)
 
 
+@pytest.mark.slow
 def test_softmax_classifier_equals_generic(data, monkeypatch):
     x, y = data
     labels = np.digitize(y, np.quantile(y, [0.33, 0.66]))

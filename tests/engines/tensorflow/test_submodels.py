@@ -62,6 +62,7 @@ def both(build, fold_data, monkeypatch, **config):
     return masked, generic
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("optimizer", ["rmsprop", "adam", "sgd"])
 def test_masked_steps_equal_generic_to_rounding_with_partial_batches_and_folds_of_two_sizes(
         data, monkeypatch, optimizer):
@@ -74,6 +75,7 @@ def test_masked_steps_equal_generic_to_rounding_with_partial_batches_and_folds_o
             np.testing.assert_allclose(np.asarray(va), np.asarray(vb), rtol=1e-4, atol=1e-6)
 
 
+@pytest.mark.slow
 def test_each_fold_keeps_its_own_optimizer_with_clipping(data, monkeypatch):
     import keras
 
@@ -82,6 +84,7 @@ def test_each_fold_keeps_its_own_optimizer_with_clipping(data, monkeypatch):
     assert_close(*both(build, FoldData(x, y), monkeypatch))
 
 
+@pytest.mark.slow
 def test_a_classifier_keeps_keras_keys_and_numbers(data, monkeypatch):
     x, y = data
     labels = (y > np.median(y)).astype("float32")
@@ -91,6 +94,7 @@ def test_a_classifier_keeps_keras_keys_and_numbers(data, monkeypatch):
     assert_close(masked, generic)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("rows, batch_size", [(46, 5), (9001, 500)],
                          ids=["one-validation-batch", "validation-in-three-batches-of-751-the-last-filled-up"])
 def test_a_model_of_two_inputs_equals_generic_to_rounding(monkeypatch, rows, batch_size):
@@ -136,6 +140,7 @@ def test_without_xla_the_generic_graph_trains(data):
     assert type(engine.make_graph(folds, FitConfig(epochs=1, batch_size=5), False, 1)) is EpochGraph
 
 
+@pytest.mark.slow
 def test_callbacks_act_on_the_fold_models_it_trains(data, monkeypatch):
     """A learning rate a callback sets for one fold, and a stop, reach the masked-step graph as the generic one."""
     import keras

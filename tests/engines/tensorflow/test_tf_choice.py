@@ -113,6 +113,7 @@ def graph_kinds(monkeypatch, kfold_settings):
     return choose
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("kind", list(GRAPHS))
 @pytest.mark.parametrize("rows", [64, 62], ids=["equal-folds", "folds-of-46-and-47-rows"])
 def test_a_dense_fold_alone_equals_the_fold_in_a_group(graph_kinds, monkeypatch, kind, rows):
@@ -121,6 +122,7 @@ def test_a_dense_fold_alone_equals_the_fold_in_a_group(graph_kinds, monkeypatch,
     assert {type(g).__name__ for g in made} == {GRAPHS[kind]}
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("kind", list(GRAPHS))
 def test_the_mnist_like_model_alone_equals_the_group(graph_kinds, monkeypatch, kind):
     made = graph_kinds(kind)
@@ -128,6 +130,7 @@ def test_the_mnist_like_model_alone_equals_the_group(graph_kinds, monkeypatch, k
     assert {type(g).__name__ for g in made} == {GRAPHS[kind]}
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("kind", ["submodels", "generic"])
 @pytest.mark.parametrize("build", [with_dropout, small_conv], ids=["dropout", "conv1d"])
 def test_a_dropout_or_conv_fold_alone_equals_the_group_with_xla(graph_kinds, monkeypatch, kind, build):
@@ -136,6 +139,7 @@ def test_a_dropout_or_conv_fold_alone_equals_the_group_with_xla(graph_kinds, mon
     assert {type(g).__name__ for g in made} == {GRAPHS[kind]}
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("kind", ["submodels", "generic"])
 def test_a_fold_of_a_two_input_model_alone_equals_the_group(graph_kinds, monkeypatch, kind):
     made = graph_kinds(kind)
@@ -144,6 +148,7 @@ def test_a_fold_of_a_two_input_model_alone_equals_the_group(graph_kinds, monkeyp
     assert {type(g).__name__ for g in made} == {GRAPHS[kind]}
 
 
+@pytest.mark.slow
 def test_dropout_histories_repeat_run_to_run_and_change_with_the_seed():
     data, config = regression(64), FitConfig(epochs=3, batch_size=8)
     runs = [run_folds_fused(with_dropout, data, plan_folds(2, 64, seed=seed), config) for seed in (0, 0, 1)]
@@ -151,6 +156,7 @@ def test_dropout_histories_repeat_run_to_run_and_change_with_the_seed():
     assert runs[0][0].history["loss"] != runs[2][0].history["loss"]
 
 
+@pytest.mark.slow
 def test_a_conv2d_fold_alone_equals_the_group_and_repeats_without_xla(monkeypatch):
     made = graphs_made(monkeypatch)
     config = FitConfig(epochs=3, batch_size=8)

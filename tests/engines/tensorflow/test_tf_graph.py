@@ -4,10 +4,13 @@ from __future__ import annotations
 import logging
 
 import numpy as np
+import pytest
 
 from kfold.train import plan_folds
 from kfold.train.fold import FitConfig, FoldData
 from kfold.train.fused.run import run_folds_fused
+
+pytestmark = pytest.mark.slow  # the whole file is in the slow tier
 
 
 def dropout_model(units=4):

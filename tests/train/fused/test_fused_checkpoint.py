@@ -50,6 +50,7 @@ def assert_same(resumed, uninterrupted, strategy="fused"):
         np.testing.assert_array_equal(resumed.scores[key], uninterrupted.scores[key])
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("point, checkpoint_epoch", [
     ("compile", None),           # nothing trained yet: no checkpoint, all epochs again
     ("epoch_end:4", 3),          # between the checkpoints of 3 and 6 epochs
@@ -73,6 +74,7 @@ def test_killed_fused_run_resumes_bitwise(tmp_path, monkeypatch, uninterrupted, 
     assert {f.name: f.read_text() for f in logs.iterdir()} == uninterrupted[1]  # each epoch logged once
 
 
+@pytest.mark.slow
 def test_killed_candidate_of_a_search_resumes_mid_candidate(tmp_path, monkeypatch):
     logs = tmp_path / "logs"
     logs.mkdir()
@@ -134,6 +136,7 @@ def test_damaged_checkpoint_trains_from_the_start(tmp_path, uninterrupted):
     assert_same(resumed, uninterrupted[0])
 
 
+@pytest.mark.slow
 def test_paused_in_memory_and_continued_bitwise(tmp_path):
     """A fused run paused after 3 epochs (its state kept in memory) continues to the same end."""
     from kfold.train import plan_folds

@@ -121,6 +121,7 @@ def test_epoch_level_callbacks_run_fused_per_fold(tmp_path, data):
     assert all(optimizers[f] < 0.05 - 1e-6 for f in reduced)
 
 
+@pytest.mark.slow
 def test_fused_callbacks_give_the_sequential_numbers(tmp_path, data):
     x, y = data
     callbacks = [keras.callbacks.ReduceLROnPlateau(monitor="val_loss", patience=0, factor=0.5, min_delta=0.02),
@@ -145,6 +146,7 @@ def test_candidate_in_paths_of_a_search(tmp_path, data):
     assert sorted(f.name for f in tmp_path.iterdir()) == ["c1_f1.csv", "c1_f2.csv", "c2_f1.csv", "c2_f2.csv"]
 
 
+@pytest.mark.slow
 def test_batch_hooks_go_sequential_and_the_reason_names_the_hook(tmp_path, data):
     x, y = data
     result = kfold.cross_validate(build, x, y, cv=2, epochs=1, seed=0, verbose=0, callbacks=[
@@ -156,6 +158,7 @@ def test_batch_hooks_go_sequential_and_the_reason_names_the_hook(tmp_path, data)
     assert result.params["strategy"] == "sequential" and "batch hook" in result.params["strategy_reason"]
 
 
+@pytest.mark.slow
 def test_class_weight_fused_equals_sequential(data):
     x, y = data
     labels = (y > 0.5).astype(int)
@@ -165,6 +168,7 @@ def test_class_weight_fused_equals_sequential(data):
     assert not np.allclose(plain.history.curves("loss"), fused.history.curves("loss"))  # the weights count
 
 
+@pytest.mark.slow
 def test_class_weight_of_a_search_runs_fused(data):
     x, y = data
     search = kfold.grid_search(classifier, {"fit__class_weight": [{0: 1.0, 1: 2.0}, {0: 2.0, 1: 1.0}]}, x,
@@ -172,6 +176,7 @@ def test_class_weight_of_a_search_runs_fused(data):
     assert [r.params["strategy"] for r in search.results] == ["fused", "fused"]
 
 
+@pytest.mark.slow
 def test_validation_freq_fused_equals_sequential(data):
     x, y = data
     fused, sequential = both(build, x, y, fit_kwargs={"validation_freq": 2})
@@ -192,6 +197,7 @@ for strategy in ("fused", "sequential"):
 """
 
 
+@pytest.mark.slow
 def test_progress_written_to_a_pipe_holds_no_carriage_return():
     root = str(Path(kfold.__file__).parents[1])
     child = subprocess.run([sys.executable, "-c", PIPED], capture_output=True, timeout=600, cwd=root,

@@ -71,6 +71,7 @@ def test_initial_weights_equal_the_sequential_paths(data):
     assert not np.array_equal(folds[0].model.get_weights()[0], folds[1].model.get_weights()[0])
 
 
+@pytest.mark.slow
 def test_unequal_folds_and_sample_weights_match_bit_for_bit_without_xla(data):
     x, y, w = data
     sequential, fused = both_paths(regressor, FoldData(x, y, w), cv=3)  # 27, 27 and 28 rows: 3 + 4 left
@@ -78,6 +79,7 @@ def test_unequal_folds_and_sample_weights_match_bit_for_bit_without_xla(data):
     assert len(fused[0].history["loss"]) == 2
 
 
+@pytest.mark.slow
 def test_with_xla_curves_match_to_float_rounding(data):
     x, y, w = data
     sequential, fused = both_paths(lambda: regressor(lambda: __import__("keras").optimizers.RMSprop(
@@ -85,6 +87,7 @@ def test_with_xla_curves_match_to_float_rounding(data):
     assert_same(sequential, fused, rtol=1e-5)
 
 
+@pytest.mark.slow
 def test_a_fold_with_fewer_batches_takes_no_extra_optimizer_step(data):
     x, y, _ = data
     tasks = plan_folds(4, len(x), seed=0)  # training parts: 30, 31, 31, 31 rows
@@ -94,12 +97,14 @@ def test_a_fold_with_fewer_batches_takes_no_extra_optimizer_step(data):
     assert steps == [3 * int(np.ceil(len(t.train) / 10)) for t in tasks] == [9, 12, 12, 12]
 
 
+@pytest.mark.slow
 def test_dropout_models_without_xla_keep_the_same_random_draws(data):
     x, y, _ = data
     sequential, fused = both_paths(lambda: regressor(dropout=True), FoldData(x, y), jit_compile=False)
     assert_same(sequential, fused)
 
 
+@pytest.mark.slow
 def test_dropout_models_compile_with_xla_and_repeat_their_draws(data):
     from kfold.engines.tensorflow.choice import use_xla
 
@@ -115,6 +120,7 @@ def test_dropout_models_compile_with_xla_and_repeat_their_draws(data):
     assert first[0].history["loss"] != other[0].history["loss"]
 
 
+@pytest.mark.slow
 def test_early_stopping_stops_each_fold_on_its_own(data):
     import keras
 
@@ -154,6 +160,7 @@ def two_output_model():
     return model
 
 
+@pytest.mark.slow
 def test_two_input_functional_model(data):
     x, y, _ = data
     rng = np.random.default_rng(1)
@@ -162,6 +169,7 @@ def test_two_input_functional_model(data):
     assert_same(sequential, fused)
 
 
+@pytest.mark.slow
 def test_multi_output_model(data):
     x, y, _ = data
     sequential, fused = both_paths(two_output_model, FoldData(x, {"reg": y, "cls": (y > 0).astype(float)}))
@@ -208,6 +216,7 @@ class Counting:
         return CountBatches()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("build, kwargs, reason", [
     ("regressor", {"callbacks": "counting"}, "callback CountBatches has a batch hook (on_train_batch_end)"),
     ("regressor", {"fit_kwargs": {"validation_steps": 1}}, "fit argument 'validation_steps'"),

@@ -78,6 +78,7 @@ def test_cross_validate_with_old_keywords_warns_once_and_still_works(regression_
     assert len(said) == 1 and again.history == reference.history
 
 
+@pytest.mark.slow
 def test_searches_with_old_keywords_warn_once_and_still_work(regression_data, tmp_path):
     x, y = regression_data
     kwargs = dict(cv=2, refit=False, **FAST)
